@@ -1,0 +1,126 @@
+"""OpenAI Chat Completions with tool calling, over httpx.
+
+Works with OpenAI and the servers that speak its wire format (vLLM, Ollama, llama.cpp
+server, LiteLLM proxy): set the model's `base_url`, and `api_key_env` to the name of the
+environment variable holding the key (the key itself never enters the agent file or history).
+"""
+
+import json
+import os
+from typing import Any
+
+import httpx
+from temporalio.exceptions import ApplicationError
+
+from activities.errors import PROVIDER_REQUEST_REJECTED
+from activities.providers.http_errors import malformed, status_error, transport_error
+from contracts.model_io import Message, ModelRequest, ModelResponse, ToolCall, Usage
+
+PROVIDER = "openai"
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+REQUEST_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
+
+
+def _wire_message(message: Message) -> dict[str, Any]:
+    wire: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.role == "assistant" and message.tool_calls:
+        wire["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+            }
+            for call in message.tool_calls
+        ]
+    if message.role == "tool":
+        wire["tool_call_id"] = message.tool_call_id
+    return wire
+
+
+def request_body(request: ModelRequest) -> dict[str, Any]:
+    spec = request.model
+    body: dict[str, Any] = {
+        "model": spec.name,
+        "messages": [_wire_message(message) for message in request.messages],
+    }
+    if request.tools:
+        body["tools"] = [
+            {"type": "function", "function": tool.model_dump()} for tool in request.tools
+        ]
+    if spec.temperature is not None:
+        body["temperature"] = spec.temperature
+    if spec.max_output_tokens is not None:
+        body["max_tokens"] = spec.max_output_tokens
+    return body
+
+
+def _parse_tool_call(raw: dict[str, Any]) -> ToolCall:
+    function = raw.get("function") or {}
+    text = function.get("arguments") or "{}"
+    call = ToolCall(id=str(raw.get("id", "")), name=str(function.get("name", "")))
+    try:
+        arguments = json.loads(text)
+    except json.JSONDecodeError as error:
+        return call.model_copy(update={"argument_error": f"arguments are not valid JSON: {error}"})
+    if not isinstance(arguments, dict):
+        return call.model_copy(update={"argument_error": "arguments are not a JSON object"})
+    return call.model_copy(update={"arguments": arguments})
+
+
+def parse_response(request: ModelRequest, body: Any) -> ModelResponse:
+    try:
+        choice = body["choices"][0]
+        message = choice["message"]
+    except (KeyError, IndexError, TypeError) as error:
+        raise malformed(PROVIDER, f"no choices[0].message ({error!r})") from error
+    usage = body.get("usage") or {}
+    model = str(body.get("model") or request.model.name)
+    return ModelResponse(
+        text=message.get("content") or "",
+        tool_calls=[_parse_tool_call(raw) for raw in message.get("tool_calls") or []],
+        usage=Usage(
+            input_tokens=int(usage.get("prompt_tokens") or 0),
+            output_tokens=int(usage.get("completion_tokens") or 0),
+        ),
+        finish_reason=str(choice.get("finish_reason") or "stop"),
+        model=model,
+        model_version=str(body.get("system_fingerprint") or model),
+    )
+
+
+class OpenAIChat:
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._transport = transport
+
+    def _headers(self, request: ModelRequest) -> dict[str, str]:
+        key_env = request.model.api_key_env or DEFAULT_KEY_ENV
+        key = os.environ.get(key_env)
+        if key:
+            return {"Authorization": f"Bearer {key}"}
+        if request.model.base_url is None:
+            raise ApplicationError(
+                f"{PROVIDER}: environment variable {key_env} is not set on the worker",
+                type=PROVIDER_REQUEST_REJECTED,
+                non_retryable=True,
+            )
+        return {}  # a local server (Ollama, llama.cpp) needs no key
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        base_url = (request.model.base_url or DEFAULT_BASE_URL).rstrip("/")
+        async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT, transport=self._transport) as client:
+            try:
+                response = await client.post(
+                    f"{base_url}/chat/completions",
+                    json=request_body(request),
+                    headers=self._headers(request),
+                )
+            except httpx.TransportError as error:
+                raise transport_error(PROVIDER, error) from error
+        if response.status_code != 200:
+            raise status_error(PROVIDER, response)
+        try:
+            body = response.json()
+        except ValueError as error:
+            raise malformed(PROVIDER, "body is not JSON") from error
+        return parse_response(request, body)

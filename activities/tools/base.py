@@ -1,0 +1,59 @@
+"""How a tool is declared: a pydantic input model, a side-effect class, a stable activity name."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from activities.errors import tool_refused
+from contracts.model_io import ToolSchema
+from contracts.tools import SideEffect
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool may know about the call besides its arguments."""
+
+    run_id: str
+    call_id: str
+    idempotency_key: str
+    workspace: Path
+
+    def resolve(self, relative: str) -> Path:
+        """The path inside the workspace, or a refusal if it escapes it (symlinks included)."""
+        root = self.workspace.resolve()
+        candidate = (root / relative).resolve()
+        if not candidate.is_relative_to(root):
+            raise tool_refused(f"path {relative!r} is outside the workspace")
+        return candidate
+
+
+ToolFunction = Callable[[Any, ToolContext], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class ToolDefinition:
+    name: str
+    description: str
+    input_model: type[BaseModel]
+    side_effect: SideEffect
+    run: ToolFunction
+    # The argument shown next to the tool name in activity summaries, e.g. the path.
+    summary_arg: str | None = None
+
+    @property
+    def activity_name(self) -> str:
+        return f"tool.{self.name}"
+
+    def summary(self, args: dict[str, Any]) -> str:
+        shown = args.get(self.summary_arg) if self.summary_arg else None
+        return f"tool {self.name} {shown}" if shown is not None else f"tool {self.name}"
+
+    def schema(self) -> ToolSchema:
+        return ToolSchema(
+            name=self.name,
+            description=self.description,
+            parameters=self.input_model.model_json_schema(),
+        )

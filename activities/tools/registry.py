@@ -1,0 +1,7 @@
+"""Every tool this build of Overseer knows, by name. Pure declarations: safe to read from
+workflow code (imported through the sandbox's pass-through)."""
+
+from activities.tools.base import ToolDefinition
+from activities.tools.files import LIST_FILES, READ_FILE, WRITE_FILE
+
+TOOLS: dict[str, ToolDefinition] = {tool.name: tool for tool in (LIST_FILES, READ_FILE, WRITE_FILE)}

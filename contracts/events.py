@@ -1,0 +1,35 @@
+"""RunEvent: the append-only record of a run."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from contracts.states import RunState
+
+
+class EventKind(StrEnum):
+    TRANSITION = "transition"
+    APPROVAL_REQUESTED = "approval_requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    TOOL_DENIED = "tool_denied"
+    TOOL_RESULT = "tool_result"
+    TOOL_FAILED = "tool_failed"
+    MODEL_TURN = "model_turn"
+    # A signal that could not be applied (bad body, unknown action, ...).
+    SIGNAL_REJECTED = "signal_rejected"
+
+
+class RunEvent(BaseModel):
+    seq: int
+    at: datetime  # workflow time
+    kind: EventKind
+    from_state: RunState
+    to_state: RunState
+    actor: str  # system | agent:<name> | user:<id> | temporal
+    model_version: str
+    policy_version: str
+    evidence: list[str] = Field(default_factory=list)
+    trace_id: str = ""
+    detail: str = ""

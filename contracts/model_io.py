@@ -1,0 +1,91 @@
+"""Provider-neutral model conversation: what the LLM activity takes and returns."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ToolCall(BaseModel):
+    """One tool call the model asked for, arguments already parsed."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    # Set when the model sent arguments that are not a JSON object: the call is not
+    # executed, the model is told.
+    argument_error: str | None = None
+
+
+class Message(BaseModel):
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_call_id: str | None = None
+    # Set on tool messages: the tool result was an error, a denial or a rejection.
+    is_error: bool = False
+
+
+class ToolSchema(BaseModel):
+    """A tool as the model sees it: name, description, JSON schema of its input."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+        )
+
+
+class ScriptedCall(BaseModel):
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class ScriptTurn(BaseModel):
+    """One scripted model turn: some text and, optionally, tool calls.
+
+    A turn without tool calls is the final answer.
+    """
+
+    say: str = ""
+    tool_calls: list[ScriptedCall] = Field(default_factory=list)
+
+
+class ModelSpec(BaseModel):
+    """Which model plans the run. API keys are named by env var, never inlined."""
+
+    provider: Literal["scripted", "openai"] = "scripted"
+    name: str = "scripted-planner"
+    version: str = "1"
+    base_url: str | None = None
+    api_key_env: str | None = None
+    temperature: float | None = None
+    max_output_tokens: int | None = None
+    # Only for the scripted provider: the turns it plays, in order.
+    script: list[ScriptTurn] = Field(default_factory=list)
+
+
+class ModelRequest(BaseModel):
+    run_id: str
+    step: int
+    model: ModelSpec
+    messages: list[Message]
+    tools: list[ToolSchema] = Field(default_factory=list)
+
+
+class ModelResponse(BaseModel):
+    text: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    finish_reason: str = "stop"
+    model: str
+    # The model version as the provider reported it (falls back to the spec's).
+    model_version: str

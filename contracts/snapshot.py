@@ -1,0 +1,41 @@
+"""What a query on a run returns, and what a finished run returns."""
+
+from pydantic import BaseModel, Field
+
+from contracts.approvals import ApprovalRequest
+from contracts.states import RunState
+
+
+class BudgetUsage(BaseModel):
+    steps_used: int = 0
+    max_steps: int
+    tool_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class RunSnapshot(BaseModel):
+    run_id: str
+    agent: str
+    goal: str
+    requester: str
+    state: RunState
+    step: int
+    pending_approvals: list[ApprovalRequest] = Field(default_factory=list)
+    budget: BudgetUsage
+    last_event_seq: int
+    trace_id: str = ""
+    final_answer: str | None = None
+    failure_reason: str | None = None
+
+
+class EventsQuery(BaseModel):
+    after_seq: int = Field(default=0, ge=0)
+
+
+class RunResult(BaseModel):
+    state: RunState
+    final_answer: str | None = None
+    reason: str | None = None
+    steps: int
+    last_event_seq: int

@@ -1,0 +1,39 @@
+"""RunSpec: everything one agent run needs, fixed when the run starts."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from contracts.model_io import ModelSpec
+
+
+class PolicySpec(BaseModel):
+    version: str = "default-1"
+    # Tools whose calls wait for a human decision. None means: every irreversible
+    # tool the agent may call.
+    require_approval: list[str] | None = None
+    # Who may decide (user ids). Empty means any identified user.
+    approvers: list[str] = Field(default_factory=list)
+
+
+class BudgetSpec(BaseModel):
+    # One step is one planning turn of the model.
+    max_steps: int = Field(default=20, ge=1)
+
+
+class RunSpec(BaseModel):
+    """The input of AgentRunWorkflow. Holds no secrets: keys are named, not inlined."""
+
+    agent: str
+    goal: str
+    instructions: str = ""
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    tools: list[str] = Field(default_factory=list)
+    policy: PolicySpec = Field(default_factory=PolicySpec)
+    budget: BudgetSpec = Field(default_factory=BudgetSpec)
+    output_schema: dict[str, Any] | None = None
+    requester: str = "unknown"
+    # Directory the file tools are confined to (absolute, as seen by workers).
+    workspace: str = "."
+    # W3C trace id (32 hex chars) of the trace the run belongs to.
+    trace_id: str = ""

@@ -1,0 +1,76 @@
+"""Agent files: YAML describing an agent (model, tools, policy, budget) -> a RunSpec."""
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from contracts.model_io import ModelSpec
+from contracts.spec import BudgetSpec, PolicySpec, RunSpec
+from starters.errors import OverseerError
+
+
+class AgentFile(BaseModel):
+    # Unknown keys are typos until proven otherwise.
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    description: str = ""
+    instructions: str = ""
+    # Relative to the agent file's directory.
+    workspace: str = "."
+    tools: list[str] = Field(default_factory=list)
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    policy: PolicySpec = Field(default_factory=PolicySpec)
+    budget: BudgetSpec = Field(default_factory=BudgetSpec)
+    output_schema: dict[str, Any] | None = None
+
+
+def _first_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{where}: {first['msg']}{more}"
+
+
+def load_agent_file(path: Path) -> tuple[AgentFile, Path]:
+    """The parsed agent and its workspace directory (absolute)."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OverseerError(f"agent file {path} does not exist") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise OverseerError(f"{path}: not valid YAML{where}") from None
+    if not isinstance(raw, dict):
+        raise OverseerError(f"{path}: expected a mapping of agent settings at the top level")
+    try:
+        agent = AgentFile.model_validate(raw)
+    except ValidationError as error:
+        raise OverseerError(f"{path}: {_first_error(error)}") from None
+    workspace = (path.parent / agent.workspace).resolve()
+    if not workspace.is_dir():
+        raise OverseerError(f"{path}: workspace {workspace} is not a directory")
+    return agent, workspace
+
+
+def run_spec(
+    agent: AgentFile, workspace: Path, *, goal: str, requester: str, trace_id: str
+) -> RunSpec:
+    if not goal.strip():
+        raise OverseerError("--goal must not be empty")
+    return RunSpec(
+        agent=agent.name,
+        goal=goal,
+        instructions=agent.instructions,
+        model=agent.model,
+        tools=agent.tools,
+        policy=agent.policy,
+        budget=agent.budget,
+        output_schema=agent.output_schema,
+        requester=requester,
+        workspace=str(workspace),
+        trace_id=trace_id,
+    )

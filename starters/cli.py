@@ -1,0 +1,130 @@
+"""The `overseer` command line."""
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from contracts.states import RunState
+from starters.commands import (
+    cmd_approve,
+    cmd_cancel,
+    cmd_demo,
+    cmd_events,
+    cmd_ls,
+    cmd_reject,
+    cmd_run,
+    cmd_server,
+    cmd_status,
+    cmd_worker,
+)
+from starters.errors import OverseerError
+
+Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+
+ENVIRONMENT_HELP = """\
+environment:
+  TEMPORAL_ADDRESS     Temporal frontend, default localhost:7233 (the embedded server)
+  TEMPORAL_NAMESPACE   namespace, default "default" (also TEMPORAL_API_KEY, TEMPORAL_TLS*)
+  OVERSEER_TASK_QUEUE  task queue of workers and runs, default "overseer"
+"""
+
+
+def _run_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", help="run id (the workflow id), as printed by `overseer run`")
+
+
+def _decision_args(parser: argparse.ArgumentParser, reason_required: bool) -> None:
+    _run_arg(parser)
+    parser.add_argument("action", nargs="?", help="action id; may be left out if only one waits")
+    parser.add_argument("--as", dest="user", required=True, help="your user id (the approver)")
+    parser.add_argument("--reason", required=reason_required, default="", help="why")
+    parser.add_argument(
+        "--sha256", help="the args hash you reviewed; refused if the pending action differs"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="overseer",
+        description="Durable, supervised AI agent runs on Temporal.",
+        epilog=ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("server", help="start the embedded Temporal dev server (and Web UI)")
+    p.add_argument("--ui-port", type=int, default=8233, help="Web UI port (default 8233)")
+    p.set_defaults(handler=cmd_server)
+
+    p = sub.add_parser("worker", help="run workflows and activities until SIGTERM / Ctrl-C")
+    p.add_argument("--log-format", choices=["json", "text"], default="json")
+    p.set_defaults(handler=cmd_worker)
+
+    p = sub.add_parser("demo", help="a demo agent run on the embedded server, end to end")
+    p.add_argument("--auto-approve", action="store_true", help="approve without asking")
+    p.add_argument("--goal", default=None, help="the demo run's goal")
+    p.add_argument("--ui-port", type=int, default=8233)
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("run", help="start an agent run from an agent file")
+    p.add_argument("agent_file", type=Path, help="agent YAML file, e.g. agents/demo.yaml")
+    p.add_argument("--goal", required=True, help="what the agent should achieve")
+    p.add_argument("--as", dest="user", default=getpass.getuser(), help="requester id")
+    p.add_argument(
+        "--watch", action="store_true", help="stream events until it ends or waits for a human"
+    )
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("ls", help="list runs, newest first")
+    p.add_argument("--state", choices=[s.value for s in RunState], help="only runs in this state")
+    p.add_argument("--agent", help="only runs of this agent")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(handler=cmd_ls)
+
+    p = sub.add_parser("status", help="a run's state, step, budget and pending approvals")
+    _run_arg(p)
+    p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("events", help="a run's event log")
+    _run_arg(p)
+    p.add_argument("--after", type=int, default=0, help="only events after this sequence number")
+    p.add_argument(
+        "--follow", action="store_true", help="stream until it ends or waits for a human"
+    )
+    p.set_defaults(handler=cmd_events)
+
+    p = sub.add_parser("approve", help="approve one pending action")
+    _decision_args(p, reason_required=False)
+    p.set_defaults(handler=cmd_approve)
+
+    p = sub.add_parser("reject", help="reject one pending action (the model is told why)")
+    _decision_args(p, reason_required=True)
+    p.set_defaults(handler=cmd_reject)
+
+    p = sub.add_parser("cancel", help="cancel a run, recording who and why")
+    _run_arg(p)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--as", dest="user", default=getpass.getuser())
+    p.set_defaults(handler=cmd_cancel)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Command = args.handler
+    try:
+        return asyncio.run(handler(args))
+    except OverseerError as error:
+        print(f"overseer: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("overseer: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

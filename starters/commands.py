@@ -1,0 +1,160 @@
+"""What each `overseer` subcommand does. Each returns the process exit code."""
+
+import argparse
+import asyncio
+import signal
+
+from temporalio.client import Client
+
+from contracts import WORKFLOW_NAME
+from contracts import search_attributes as sa
+from contracts.approvals import CancelRequest, Decision
+from starters.connection import connect, task_queue, temporal_address
+from starters.demo import DEMO_GOAL, run_demo
+from starters.errors import OverseerError
+from starters.follow import follow
+from starters.render import approval_block, event_line, snapshot_text
+from starters.runs import RunClient, start_run
+from starters.server import ServerAddress, check_port, launch, stop, wait_until_up
+from workers.log_format import configure_logging
+from workers.namespace_setup import ensure_search_attributes
+from workers.worker import build_worker, run_until_signalled
+
+
+async def cmd_server(args: argparse.Namespace) -> int:
+    address = ServerAddress.parse(temporal_address())
+    ui = f"http://localhost:{args.ui_port}"
+    if await check_port(address):
+        client = await connect()
+        added = await ensure_search_attributes(client)
+        note = f"; registered {', '.join(added)}" if added else ""
+        print(f"A Temporal server is already up at {address.target}: reusing it{note}")
+        return 0
+    process = launch(address, args.ui_port)
+    try:
+        await wait_until_up(address, process)
+        print(f"Temporal dev server on {address.target}, Web UI {ui}")
+        print("Data: .overseer/temporal.db, log: .overseer/server.log. Ctrl-C stops it.")
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopped.set)
+        exited = asyncio.create_task(asyncio.to_thread(process.wait))
+        await asyncio.wait(
+            {exited, asyncio.create_task(stopped.wait())}, return_when=asyncio.FIRST_COMPLETED
+        )
+        if exited.done():
+            raise OverseerError(f"the Temporal server exited with code {process.returncode}")
+    finally:
+        stop(process)
+    return 0
+
+
+async def cmd_worker(args: argparse.Namespace) -> int:
+    configure_logging(args.log_format)
+    client = await connect()
+    await ensure_search_attributes(client)
+    await run_until_signalled(build_worker(client, task_queue()))
+    return 0
+
+
+async def cmd_demo(args: argparse.Namespace) -> int:
+    return await run_demo(
+        temporal_address(), args.ui_port, task_queue(), args.auto_approve, args.goal or DEMO_GOAL
+    )
+
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    client = await connect()
+    run_id, _ = await start_run(client, args.agent_file, args.goal, args.user, task_queue())
+    print(f"started run {run_id}")
+    if not args.watch:
+        print(f"follow it: overseer events {run_id} --follow")
+        return 0
+    return await _watch(client, run_id, after_seq=0)
+
+
+async def _watch(client: Client, run_id: str, after_seq: int) -> int:
+    run = RunClient(client, run_id)
+    snapshot, _ = await follow(run, stop_at_approval=True, after_seq=after_seq)
+    for request in snapshot.pending_approvals:
+        print(approval_block(run_id, request))
+    if snapshot.state.is_terminal:
+        print(f"run {run_id} ended: {snapshot.state}")
+        if snapshot.final_answer:
+            print(f"answer: {snapshot.final_answer}")
+        if snapshot.failure_reason:
+            print(f"reason: {snapshot.failure_reason}")
+    return 0
+
+
+async def cmd_ls(args: argparse.Namespace) -> int:
+    client = await connect()
+    query = f'WorkflowType = "{WORKFLOW_NAME}"'
+    if args.state:
+        query += f' AND {sa.RUN_STATE.name} = "{args.state}"'
+    if args.agent:
+        query += f' AND {sa.AGENT.name} = "{args.agent}"'
+    print(f"{'RUN':<32} {'STATE':<22} {'AGENT':<20} {'STARTED':<20} TEMPORAL")
+    async for execution in client.list_workflows(query, limit=args.limit):
+        attrs = execution.typed_search_attributes
+        started = execution.start_time.strftime("%Y-%m-%d %H:%M:%S")
+        status = execution.status.name.lower() if execution.status else "?"
+        print(
+            f"{execution.id:<32} {attrs.get(sa.RUN_STATE) or '?':<22} "
+            f"{attrs.get(sa.AGENT) or '?':<20} {started:<20} {status}"
+        )
+    return 0
+
+
+async def cmd_status(args: argparse.Namespace) -> int:
+    client = await connect()
+    print(snapshot_text(await RunClient(client, args.run).snapshot()))
+    return 0
+
+
+async def cmd_events(args: argparse.Namespace) -> int:
+    client = await connect()
+    if args.follow:
+        return await _watch(client, args.run, args.after)
+    for event in await RunClient(client, args.run).events(args.after):
+        print(event_line(event))
+    return 0
+
+
+async def _decide(args: argparse.Namespace, verdict: str) -> int:
+    client = await connect()
+    run = RunClient(client, args.run)
+    request = await run.pending(args.action)
+    if args.sha256 and args.sha256 != request.args_sha256:
+        raise OverseerError(
+            f"action {request.action_id} is not what you reviewed: its sha256 is "
+            f"{request.args_sha256}, not {args.sha256}"
+        )
+    decision = Decision(
+        action_id=request.action_id,
+        args_sha256=args.sha256 or request.args_sha256,
+        approver=args.user,
+        reason=args.reason,
+    )
+    receipt = await run.decide("approve" if verdict == "approved" else "reject", decision)
+    print(
+        f"{receipt.verdict} action {receipt.action_id} ({request.tool} {request.args_json[:120]}) "
+        f"of run {args.run} as {receipt.approver} (event #{receipt.event_seq})"
+    )
+    return 0
+
+
+async def cmd_approve(args: argparse.Namespace) -> int:
+    return await _decide(args, "approved")
+
+
+async def cmd_reject(args: argparse.Namespace) -> int:
+    return await _decide(args, "rejected")
+
+
+async def cmd_cancel(args: argparse.Namespace) -> int:
+    client = await connect()
+    await RunClient(client, args.run).cancel(CancelRequest(by=args.user, reason=args.reason))
+    print(f"cancel of run {args.run} requested by {args.user}: {args.reason}")
+    return 0

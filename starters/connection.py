@@ -1,0 +1,36 @@
+"""Connecting to Temporal: the embedded dev server by default, any cluster by environment.
+
+Reads the standard TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*
+variables (and the Temporal CLI's config profiles) through temporalio.envconfig.
+"""
+
+import os
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfig
+
+from contracts import TASK_QUEUE
+from starters.errors import OverseerError
+
+DEFAULT_ADDRESS = "localhost:7233"
+
+
+def temporal_address() -> str:
+    return os.environ.get("TEMPORAL_ADDRESS") or DEFAULT_ADDRESS
+
+
+def task_queue() -> str:
+    return os.environ.get("OVERSEER_TASK_QUEUE") or TASK_QUEUE
+
+
+async def connect() -> Client:
+    config = ClientConfig.load_client_connect_config()
+    config.setdefault("target_host", DEFAULT_ADDRESS)
+    try:
+        return await Client.connect(**config, data_converter=pydantic_data_converter)
+    except RuntimeError as error:
+        raise OverseerError(
+            f"cannot reach Temporal at {config['target_host']} ({error}); "
+            "start one with `overseer server` or set TEMPORAL_ADDRESS"
+        ) from None

@@ -1,0 +1,141 @@
+"""Client-side access to runs: start, query, decide, cancel. Errors become OverseerError."""
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from contracts import WORKFLOW_NAME
+from contracts.approvals import ApprovalRequest, CancelRequest, Decision, DecisionReceipt
+from contracts.events import RunEvent
+from contracts.snapshot import EventsQuery, RunSnapshot
+from contracts.spec import RunSpec
+from starters.agent_file import load_agent_file, run_spec
+from starters.errors import OverseerError
+
+QUERY_TIMEOUT = timedelta(seconds=10)
+
+
+def new_trace_id() -> str:
+    return secrets.token_hex(16)
+
+
+async def start_run(
+    client: Client, agent_path: Path, goal: str, requester: str, task_queue: str
+) -> tuple[str, RunSpec]:
+    agent, workspace = load_agent_file(agent_path)
+    spec = run_spec(agent, workspace, goal=goal, requester=requester, trace_id=new_trace_id())
+    run_id = f"{agent.name}-{secrets.token_hex(4)}"
+    await client.start_workflow(
+        WORKFLOW_NAME,
+        spec,
+        id=run_id,
+        task_queue=task_queue,
+        static_summary=f"{agent.name}: {goal}"[:200],
+        static_details=(
+            f"**Agent** {agent.name} · **model** {spec.model.provider}/{spec.model.name} · "
+            f"**policy** {spec.policy.version} · **requester** {requester}\n\n"
+            f"**Tools** {', '.join(spec.tools) or 'none'} · **max steps** "
+            f"{spec.budget.max_steps}\n\n**Goal** {goal}"
+        ),
+    )
+    return run_id, spec
+
+
+def _rpc_problem(run_id: str, error: RPCError) -> OverseerError:
+    if error.status == RPCStatusCode.NOT_FOUND:
+        return OverseerError(f"no run {run_id!r} in this namespace")
+    if error.status == RPCStatusCode.DEADLINE_EXCEEDED:
+        return OverseerError(f"run {run_id} did not answer in time: is `overseer worker` running?")
+    return OverseerError(f"run {run_id}: {error.message}")
+
+
+class RunClient:
+    """One run, as the CLI sees it."""
+
+    def __init__(self, client: Client, run_id: str) -> None:
+        self.run_id = run_id
+        self._handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(run_id)
+
+    async def snapshot(self) -> RunSnapshot:
+        try:
+            snapshot: RunSnapshot = await self._handle.query(
+                "snapshot", result_type=RunSnapshot, rpc_timeout=QUERY_TIMEOUT
+            )
+            return snapshot
+        except RPCError as error:
+            raise _rpc_problem(self.run_id, error) from None
+        except WorkflowQueryFailedError as error:
+            raise OverseerError(f"run {self.run_id}: query failed: {error}") from None
+
+    async def events(self, after_seq: int = 0) -> list[RunEvent]:
+        try:
+            events: list[RunEvent] = await self._handle.query(
+                "events",
+                EventsQuery(after_seq=after_seq),
+                result_type=list[RunEvent],
+                rpc_timeout=QUERY_TIMEOUT,
+            )
+            return events
+        except RPCError as error:
+            raise _rpc_problem(self.run_id, error) from None
+
+    async def pending(self, action_id: str | None) -> ApprovalRequest:
+        """The pending approval to decide: the one named, or the only one."""
+        snapshot = await self.snapshot()
+        pending = snapshot.pending_approvals
+        if action_id is not None:
+            for request in pending:
+                if request.action_id == action_id:
+                    return request
+            ids = ", ".join(r.action_id for r in pending) or "none"
+            raise OverseerError(
+                f"run {self.run_id} has no pending action {action_id!r} (pending: {ids})"
+            )
+        if not pending:
+            raise OverseerError(
+                f"run {self.run_id} has no pending approval (state: {snapshot.state})"
+            )
+        if len(pending) > 1:
+            ids = ", ".join(r.action_id for r in pending)
+            raise OverseerError(f"run {self.run_id} has several pending actions: name one of {ids}")
+        return pending[0]
+
+    async def decide(
+        self, verdict: Literal["approve", "reject"], decision: Decision
+    ) -> DecisionReceipt:
+        try:
+            receipt: DecisionReceipt = await self._handle.execute_update(
+                verdict, decision, result_type=DecisionReceipt, rpc_timeout=QUERY_TIMEOUT
+            )
+            return receipt
+        except WorkflowUpdateFailedError as error:
+            raise OverseerError(f"{verdict} refused: {error.cause or error}") from None
+        except RPCError as error:
+            raise _rpc_problem(self.run_id, error) from None
+
+    async def cancel(self, request: CancelRequest) -> RunSnapshot:
+        try:
+            snapshot: RunSnapshot = await self._handle.execute_update(
+                "cancel", request, result_type=RunSnapshot, rpc_timeout=QUERY_TIMEOUT
+            )
+            return snapshot
+        except WorkflowUpdateFailedError as error:
+            raise OverseerError(f"cancel refused: {error.cause or error}") from None
+        except RPCError as error:
+            raise _rpc_problem(self.run_id, error) from None
+
+    async def temporal_status(self) -> WorkflowExecutionStatus | None:
+        try:
+            return (await self._handle.describe()).status
+        except RPCError as error:
+            raise _rpc_problem(self.run_id, error) from None

@@ -1,0 +1,50 @@
+"""Worker logs: one JSON object per line (or plain text), with the run id when there is one."""
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+LogFormat = Literal["json", "text"]
+
+
+def _run_fields(record: logging.LogRecord) -> dict[str, Any]:
+    # temporalio's workflow and activity loggers attach their context under these names.
+    fields: dict[str, Any] = {}
+    for source in ("temporal_workflow", "temporal_activity"):
+        context = getattr(record, source, None)
+        if isinstance(context, dict):
+            if "workflow_id" in context:
+                fields["run_id"] = context["workflow_id"]
+            if "activity_type" in context:
+                fields["activity"] = context["activity_type"]
+    for name in ("run_id", "step", "trace_id"):
+        value = getattr(record, name, None)
+        if value is not None:
+            fields[name] = value
+    return fields
+
+
+class JsonLineFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+            **_run_fields(record),
+        }
+        if record.exc_info:
+            line["error"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def configure_logging(log_format: LogFormat = "json", level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        handler.setFormatter(JsonLineFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

@@ -1,0 +1,415 @@
+"""AgentRunWorkflow: one supervised agent run.
+
+The loop is plan -> gate -> act -> record, each a named step. Humans talk to the run
+through updates (synchronous, validated: a refused update leaves no history) and signals
+of the same names (for tools that can only signal); both are plain JSON.
+"""
+
+import asyncio
+import hashlib
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from contracts import search_attributes as sa
+from contracts.approvals import CancelRequest, Decision, DecisionReceipt
+from contracts.events import EventKind, RunEvent
+from contracts.model_io import Message, ModelRequest, ModelResponse, ToolCall, ToolSchema
+from contracts.snapshot import BudgetUsage, EventsQuery, RunResult, RunSnapshot
+from contracts.spec import RunSpec
+from contracts.states import RunState
+from contracts.tools import ToolInvocation, ToolResult
+from workflows.activity_options import DEFAULT_ACTIVITY_CONFIG
+from workflows.approval_book import ApprovalBook, DecisionRefused, Verdict
+from workflows.details import current_details
+from workflows.gate import gate
+from workflows.ledger import RunLedger
+from workflows.state_machine import IllegalTransition
+
+with workflow.unsafe.imports_passed_through():
+    from activities.errors import TOOL_INPUT_INVALID, TOOL_REFUSED
+    from activities.llm import LLM_ACTIVITY
+    from activities.tools.base import ToolDefinition
+    from activities.tools.registry import TOOLS
+
+SYSTEM = "system"
+RUN_FAILED = "RunFailed"
+# Tool failures that are the model's mistake: it is told, the run goes on.
+TOLD_TO_MODEL = frozenset({TOOL_REFUSED, TOOL_INPUT_INVALID})
+
+
+class _RunFailed(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _TurnInterrupted(Exception):
+    """A tool call of this turn did not go through; the model plans again."""
+
+
+@workflow.defn(name="AgentRunWorkflow", failure_exception_types=[IllegalTransition])
+class AgentRunWorkflow:
+    @workflow.init
+    def __init__(self, spec: RunSpec) -> None:
+        self._spec = spec
+        self._ledger = RunLedger(spec)
+        self._approvals = ApprovalBook()
+        self._budget = BudgetUsage(max_steps=spec.budget.max_steps)
+        self._messages: list[Message] = []
+        self._final_answer: str | None = None
+        self._failure_reason: str | None = None
+        self._cancel_request: CancelRequest | None = None
+        self._drive_task: asyncio.Task[None] | None = None
+        self._published: tuple[RunState, bool] | None = None
+
+    @workflow.run
+    async def run(self, spec: RunSpec) -> RunResult:
+        self._publish()
+        self._drive_task = asyncio.create_task(self._drive())
+        try:
+            if self._cancel_request is not None:
+                self._drive_task.cancel()
+            await self._drive_task
+        except asyncio.CancelledError:
+            request = self._cancel_request
+            if request is None:  # `temporal workflow cancel`: end as Temporal asks
+                self._end(RunState.CANCELED, "temporal", "workflow cancellation requested")
+                raise
+            self._end(RunState.CANCELED, f"user:{request.by}", request.reason)
+        except _RunFailed as failure:
+            self._failure_reason = failure.reason
+            self._end(RunState.FAILED, SYSTEM, failure.reason)
+            raise ApplicationError(failure.reason, type=RUN_FAILED, non_retryable=True) from None
+        return RunResult(
+            state=self._ledger.state,
+            final_answer=self._final_answer,
+            reason=self._failure_reason,
+            steps=self._budget.steps_used,
+            last_event_seq=self._ledger.last_seq,
+        )
+
+    # -- the loop -------------------------------------------------------------------------
+
+    async def _drive(self) -> None:
+        self._load_context()
+        while True:
+            response = await self._plan()
+            if not response.tool_calls:
+                self._final_answer = response.text
+                self._move(RunState.COMPLETED, self._agent_actor, "final answer given")
+                return
+            try:
+                for index, call in enumerate(response.tool_calls, start=1):
+                    await self._handle_call(call, index)
+            except _TurnInterrupted:
+                self._skip_unanswered(response.tool_calls)
+
+    def _load_context(self) -> None:
+        spec = self._spec
+        if spec.instructions:
+            self._messages.append(Message(role="system", content=spec.instructions))
+        self._messages.append(Message(role="user", content=spec.goal))
+        self._move(RunState.CONTEXT_LOADED, SYSTEM, f"goal and instructions of {spec.agent}")
+
+    async def _plan(self) -> ModelResponse:
+        budget = self._budget
+        if budget.steps_used >= budget.max_steps:
+            raise _RunFailed(f"budget_exhausted: max_steps {budget.max_steps} reached")
+        self._move(RunState.PLANNING, SYSTEM)
+        budget.steps_used += 1
+        model = self._spec.model
+        response: ModelResponse = await workflow.execute_activity(
+            LLM_ACTIVITY,
+            ModelRequest(
+                run_id=self._run_id,
+                step=budget.steps_used,
+                model=model,
+                messages=self._messages,
+                tools=self._tool_schemas(),
+            ),
+            result_type=ModelResponse,
+            summary=f"model {model.name} step {budget.steps_used}",
+            **DEFAULT_ACTIVITY_CONFIG.llm.as_kwargs(),
+        )
+        budget.input_tokens += response.usage.input_tokens
+        budget.output_tokens += response.usage.output_tokens
+        self._ledger.model_version = response.model_version
+        self._messages.append(
+            Message(role="assistant", content=response.text, tool_calls=response.tool_calls)
+        )
+        asks = ", ".join(call.name for call in response.tool_calls) or "nothing (final answer)"
+        self._note(EventKind.MODEL_TURN, self._agent_actor, f"asks for {asks}")
+        return response
+
+    async def _handle_call(self, call: ToolCall, index: int) -> None:
+        verdict = gate(self._spec, call)
+        if verdict.tool is None or verdict.denied_reason is not None:
+            reason = verdict.denied_reason or "denied"
+            self._note(EventKind.TOOL_DENIED, SYSTEM, reason, [call.id])
+            self._tell_model(call, f"denied: {reason}", is_error=True)
+            raise _TurnInterrupted
+        actor = SYSTEM
+        if verdict.needs_approval:
+            actor = await self._await_approval(call, index)
+        await self._act(call, verdict.tool, actor)
+
+    async def _await_approval(self, call: ToolCall, index: int) -> str:
+        """Wait for a decision on this exact call; returns the approver's actor name."""
+        request = self._approvals.open(
+            action_id=f"{self._budget.steps_used}.{index}",
+            call=call,
+            step=self._budget.steps_used,
+            approvers=self._spec.policy.approvers,
+            now=workflow.now(),
+        )
+        self._move(
+            RunState.WAITING_FOR_APPROVAL,
+            SYSTEM,
+            f"{call.name} needs approval (action {request.action_id})",
+            [request.action_id, request.args_sha256],
+        )
+        await workflow.wait_condition(
+            lambda: self._approvals.outcome(request.action_id) is not None
+        )
+        decided = self._approvals.outcome(request.action_id)
+        assert decided is not None
+        actor = f"user:{decided.decision.approver}"
+        if decided.verdict == "rejected":
+            why = decided.decision.reason or "no reason given"
+            self._tell_model(call, f"rejected by {decided.decision.approver}: {why}", True)
+            self._move(RunState.PLANNING, actor, f"{call.name} rejected: {why}")
+            raise _TurnInterrupted
+        return actor
+
+    async def _act(self, call: ToolCall, tool: ToolDefinition, actor: str) -> None:
+        self._move(RunState.EXECUTING, actor, f"running {tool.summary(call.arguments)}")
+        invocation = ToolInvocation(
+            run_id=self._run_id,
+            call_id=call.id,
+            idempotency_key=self._idempotency_key(call),
+            workspace=self._spec.workspace,
+            args=call.arguments,
+        )
+        try:
+            result: ToolResult = await workflow.execute_activity(
+                tool.activity_name,
+                invocation,
+                result_type=ToolResult,
+                summary=tool.summary(call.arguments),
+                **DEFAULT_ACTIVITY_CONFIG.for_tool(tool.name).as_kwargs(),
+            )
+        except ActivityError as error:
+            cause = error.cause
+            message = str(cause) if cause else str(error)
+            if isinstance(cause, ApplicationError) and cause.type in TOLD_TO_MODEL:
+                self._note(EventKind.TOOL_FAILED, SYSTEM, f"{tool.name}: {message}", [call.id])
+                self._tell_model(call, f"error: {message}", is_error=True)
+                raise _TurnInterrupted from None
+            raise _RunFailed(f"tool_failed: {tool.name}: {message}") from None
+        self._record(call, result)
+
+    def _record(self, call: ToolCall, result: ToolResult) -> None:
+        self._budget.tool_calls += 1
+        self._note(EventKind.TOOL_RESULT, SYSTEM, f"{call.name}: {result.summary}", [call.id])
+        self._tell_model(call, result.output, is_error=False)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    @property
+    def _run_id(self) -> str:
+        return workflow.info().workflow_id
+
+    @property
+    def _agent_actor(self) -> str:
+        return f"agent:{self._spec.agent}"
+
+    def _idempotency_key(self, call: ToolCall) -> str:
+        # From run id, step and call id only: a retry presents the same key.
+        source = f"{self._run_id}/{self._budget.steps_used}/{call.id}"
+        return hashlib.sha256(source.encode()).hexdigest()[:32]
+
+    def _tool_schemas(self) -> list[ToolSchema]:
+        return [TOOLS[name].schema() for name in self._spec.tools if name in TOOLS]
+
+    def _tell_model(self, call: ToolCall, content: str, is_error: bool) -> None:
+        self._messages.append(
+            Message(role="tool", content=content, tool_call_id=call.id, is_error=is_error)
+        )
+
+    def _skip_unanswered(self, calls: list[ToolCall]) -> None:
+        answered = {m.tool_call_id for m in self._messages if m.role == "tool"}
+        for call in calls:
+            if call.id not in answered:
+                self._tell_model(call, "skipped: an earlier call in this turn did not run", True)
+
+    def _move(
+        self, target: RunState, actor: str, detail: str = "", evidence: list[str] | None = None
+    ) -> None:
+        if self._ledger.state is target:
+            return
+        self._ledger.transition(
+            target, at=workflow.now(), actor=actor, detail=detail, evidence=evidence or []
+        )
+        self._publish()
+
+    def _note(
+        self, kind: EventKind, actor: str, detail: str, evidence: list[str] | None = None
+    ) -> RunEvent:
+        event = self._ledger.note(
+            kind, at=workflow.now(), actor=actor, detail=detail, evidence=evidence or []
+        )
+        self._publish()
+        return event
+
+    def _end(self, state: RunState, actor: str, detail: str) -> None:
+        self._approvals.withdraw_all()
+        self._move(state, actor, detail)
+
+    def _publish(self) -> None:
+        """Mirror the run into search attributes (only on change) and current details."""
+        snapshot = self.snapshot()
+        key = (snapshot.state, bool(snapshot.pending_approvals))
+        if key != self._published:
+            updates: list[SearchAttributeUpdate[Any]] = [
+                sa.RUN_STATE.value_set(snapshot.state.value),
+                sa.PENDING_APPROVAL.value_set(key[1]),
+            ]
+            if self._published is None:
+                updates += [
+                    sa.AGENT.value_set(self._spec.agent),
+                    sa.REQUESTER.value_set(self._spec.requester),
+                    sa.TRACE_ID.value_set(self._spec.trace_id),
+                ]
+            workflow.upsert_search_attributes(updates)
+            self._published = key
+        workflow.set_current_details(current_details(snapshot))
+
+    # -- queries --------------------------------------------------------------------------
+
+    @workflow.query(name="snapshot")
+    def snapshot(self) -> RunSnapshot:
+        return RunSnapshot(
+            run_id=self._run_id,
+            agent=self._spec.agent,
+            goal=self._spec.goal,
+            requester=self._spec.requester,
+            state=self._ledger.state,
+            step=self._budget.steps_used,
+            pending_approvals=self._approvals.pending,
+            budget=self._budget.model_copy(),
+            last_event_seq=self._ledger.last_seq,
+            trace_id=self._spec.trace_id,
+            final_answer=self._final_answer,
+            failure_reason=self._failure_reason,
+        )
+
+    @workflow.query(name="events")
+    def events(self, query: EventsQuery | None = None) -> list[RunEvent]:
+        return self._ledger.after((query or EventsQuery()).after_seq)
+
+    # -- decisions: updates (validated, synchronous) -----------------------------------------
+
+    @workflow.update(name="approve")
+    def approve(self, decision: Decision) -> DecisionReceipt:
+        return self._decide(decision, "approved")
+
+    @approve.validator
+    def _validate_approve(self, decision: Decision) -> None:
+        self._check_decision(decision)
+
+    @workflow.update(name="reject")
+    def reject(self, decision: Decision) -> DecisionReceipt:
+        return self._decide(decision, "rejected")
+
+    @reject.validator
+    def _validate_reject(self, decision: Decision) -> None:
+        self._check_decision(decision)
+
+    @workflow.update(name="cancel")
+    def cancel(self, request: CancelRequest) -> RunSnapshot:
+        self._request_cancel(request)
+        return self.snapshot()
+
+    @cancel.validator
+    def _validate_cancel(self, request: CancelRequest) -> None:
+        self._check_not_ended()
+
+    # -- the same decisions as signals: loose body, validated here -------------------------
+
+    @workflow.signal(name="approve")
+    def approve_signal(self, body: Any = None) -> None:
+        self._signal_decision("approve", body, "approved")
+
+    @workflow.signal(name="reject")
+    def reject_signal(self, body: Any = None) -> None:
+        self._signal_decision("reject", body, "rejected")
+
+    @workflow.signal(name="cancel")
+    def cancel_signal(self, body: Any = None) -> None:
+        try:
+            request = CancelRequest.model_validate(body)
+            self._check_not_ended()
+        except (ValidationError, DecisionRefused) as error:
+            self._refuse_signal("cancel", body, error)
+            return
+        self._request_cancel(request)
+
+    def _signal_decision(self, name: str, body: Any, verdict: Verdict) -> None:
+        # The SDK drops a signal whose body fails to deserialize with only a log line,
+        # so the handler takes any JSON and validates it here, where a refusal is recorded.
+        try:
+            decision = Decision.model_validate(body)
+            self._check_decision(decision)
+        except (ValidationError, DecisionRefused) as error:
+            self._refuse_signal(name, body, error)
+            return
+        self._decide(decision, verdict)
+
+    def _refuse_signal(self, name: str, body: Any, error: Exception) -> None:
+        reason = _one_line(error)
+        who = (body.get("approver") or body.get("by")) if isinstance(body, dict) else None
+        actor = f"user:{who}" if isinstance(who, str) and who else "unknown"
+        self._note(EventKind.SIGNAL_REJECTED, actor, f"{name} signal refused: {reason}")
+
+    def _check_decision(self, decision: Decision) -> None:
+        self._check_not_ended()
+        self._approvals.check(decision)
+
+    def _check_not_ended(self) -> None:
+        if self._ledger.state.is_terminal:
+            raise DecisionRefused(f"run has already ended ({self._ledger.state})")
+        if self._cancel_request is not None:
+            raise DecisionRefused(f"run is being canceled by {self._cancel_request.by}")
+
+    def _decide(self, decision: Decision, verdict: Verdict) -> DecisionReceipt:
+        request = self._approvals.decide(decision, verdict)
+        kind = EventKind.APPROVED if verdict == "approved" else EventKind.REJECTED
+        event = self._note(
+            kind,
+            f"user:{decision.approver}",
+            f"{request.tool} {verdict}" + (f": {decision.reason}" if decision.reason else ""),
+            [request.action_id, request.args_sha256],
+        )
+        return DecisionReceipt(
+            action_id=request.action_id,
+            verdict=verdict,
+            approver=decision.approver,
+            event_seq=event.seq,
+        )
+
+    def _request_cancel(self, request: CancelRequest) -> None:
+        self._cancel_request = request
+        if self._drive_task is not None:
+            self._drive_task.cancel()
+
+
+def _one_line(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        return f"{where}: {first['msg']}"
+    return str(error)

@@ -1,0 +1,41 @@
+"""The run's current details, in markdown, for the Temporal Web UI."""
+
+from contracts.approvals import ApprovalRequest
+from contracts.snapshot import RunSnapshot
+
+
+def _approval_lines(run_id: str, request: ApprovalRequest) -> list[str]:
+    body = (
+        f'{{"action_id":"{request.action_id}","args_sha256":"{request.args_sha256}",'
+        f'"approver":"YOU"}}'
+    )
+    args = request.args_json if len(request.args_json) <= 300 else request.args_json[:300] + "…"
+    return [
+        f"### Waiting for approval: `{request.tool}` (action `{request.action_id}`)",
+        f"Arguments: `{args}`",
+        f"SHA-256: `{request.args_sha256}`",
+        f"Approvers: {', '.join(request.approvers) or 'any user'}",
+        "",
+        f"Approve: `overseer approve {run_id} {request.action_id} --as YOU`",
+        "",
+        f"or: `temporal workflow update execute --workflow-id {run_id} --name approve "
+        f"--input '{body}'`",
+    ]
+
+
+def current_details(snapshot: RunSnapshot) -> str:
+    budget = snapshot.budget
+    lines = [
+        f"**{snapshot.agent}** · state **{snapshot.state}** · step {snapshot.step}"
+        f"/{budget.max_steps} · tool calls {budget.tool_calls} · "
+        f"tokens {budget.input_tokens + budget.output_tokens}",
+        "",
+        f"Goal: {snapshot.goal}",
+    ]
+    for request in snapshot.pending_approvals:
+        lines += ["", *_approval_lines(snapshot.run_id, request)]
+    if snapshot.failure_reason:
+        lines += ["", f"Reason: {snapshot.failure_reason}"]
+    if snapshot.final_answer:
+        lines += ["", f"Answer: {snapshot.final_answer[:500]}"]
+    return "\n".join(lines)

@@ -1,0 +1,79 @@
+"""The run's state and its append-only event log. Pure code: the workflow passes in time."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from contracts.events import EventKind, RunEvent
+from contracts.spec import RunSpec
+from contracts.states import RunState
+from workflows.state_machine import check_transition
+
+
+class RunLedger:
+    def __init__(self, spec: RunSpec) -> None:
+        self.state = RunState.CREATED
+        self.events: list[RunEvent] = []
+        # The model version as last reported by the provider (starts as the spec's).
+        self.model_version = spec.model.version
+        self.policy_version = spec.policy.version
+        self.trace_id = spec.trace_id
+
+    @property
+    def last_seq(self) -> int:
+        return self.events[-1].seq if self.events else 0
+
+    def transition(
+        self,
+        target: RunState,
+        *,
+        at: datetime,
+        actor: str,
+        detail: str = "",
+        evidence: Iterable[str] = (),
+    ) -> RunEvent:
+        """Move to `target` (checked against the table) and record it."""
+        check_transition(self.state, target)
+        event = self._append(EventKind.TRANSITION, at, actor, target, detail, evidence)
+        self.state = target
+        return event
+
+    def note(
+        self,
+        kind: EventKind,
+        *,
+        at: datetime,
+        actor: str,
+        detail: str = "",
+        evidence: Iterable[str] = (),
+    ) -> RunEvent:
+        """Record something that happened without a change of state."""
+        return self._append(kind, at, actor, self.state, detail, evidence)
+
+    def after(self, seq: int) -> list[RunEvent]:
+        # Sequence numbers start at 1 and have no gaps, so they index the list directly.
+        return self.events[seq:]
+
+    def _append(
+        self,
+        kind: EventKind,
+        at: datetime,
+        actor: str,
+        target: RunState,
+        detail: str,
+        evidence: Iterable[str],
+    ) -> RunEvent:
+        event = RunEvent(
+            seq=self.last_seq + 1,
+            at=at,
+            kind=kind,
+            from_state=self.state,
+            to_state=target,
+            actor=actor,
+            model_version=self.model_version,
+            policy_version=self.policy_version,
+            evidence=list(evidence),
+            trace_id=self.trace_id,
+            detail=detail,
+        )
+        self.events.append(event)
+        return event
