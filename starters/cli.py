@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -113,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def run_command(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Command = args.handler
     try:
@@ -126,5 +127,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def main() -> None:
+    code = run_command()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The Temporal client's Rust threads can outlive the event loop and abort the
+    # interpreter at finalization (sdk-python issue #300): skip finalization, nothing
+    # is left to clean up once the command has returned.
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -29,8 +29,10 @@ def tool_activity(tool: ToolDefinition) -> ToolActivity:
         try:
             args = tool.input_model.model_validate(invocation.args)
         except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "arguments"
             raise ApplicationError(
-                f"invalid arguments for {tool.name}: {error.errors()[0]['msg']}",
+                f"invalid arguments for {tool.name}: {where}: {first['msg']}",
                 type=TOOL_INPUT_INVALID,
                 non_retryable=True,
             ) from error

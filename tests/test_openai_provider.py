@@ -1,0 +1,135 @@
+"""The OpenAI-compatible provider over a real socket, in the Chat Completions wire format."""
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from activities.providers.openai_chat import OpenAIChat
+from contracts.model_io import Message, ModelRequest, ModelSpec, ToolCall, ToolSchema
+from tests.http_fixture import CannedResponse, CannedServer, canned_server
+
+server = pytest.fixture(canned_server)
+
+KEY_ENV = "OVERSEER_TEST_OPENAI_KEY"
+
+
+def completion(message: dict[str, object], finish: str = "stop") -> dict[str, object]:
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1760000000,
+        "model": "gpt-4o-mini-2024-07-18",
+        "system_fingerprint": "fp_44709d6fcb",
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 120, "completion_tokens": 18, "total_tokens": 138},
+    }
+
+
+def request_for(server: CannedServer) -> ModelRequest:
+    return ModelRequest(
+        run_id="run-1",
+        step=2,
+        model=ModelSpec(
+            provider="openai", name="gpt-4o-mini", base_url=server.base_url, api_key_env=KEY_ENV
+        ),
+        messages=[
+            Message(role="system", content="be brief"),
+            Message(role="user", content="list the files"),
+            Message(
+                role="assistant",
+                tool_calls=[ToolCall(id="call_0", name="list_files", arguments={"path": "."})],
+            ),
+            Message(role="tool", content="notes.md", tool_call_id="call_0"),
+        ],
+        tools=[
+            ToolSchema(name="read_file", description="Read a file", parameters={"type": "object"})
+        ],
+    )
+
+
+@pytest.fixture(autouse=True)
+def api_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv(KEY_ENV, "sk-test-123")
+    yield
+
+
+async def test_tool_calls_usage_and_version_are_parsed(server: CannedServer) -> None:
+    server.responses.append(
+        CannedResponse(
+            200,
+            completion(
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "call_abc",
+                            "type": "function",
+                            "function": {"name": "read_file", "arguments": '{"path": "notes.md"}'},
+                        }
+                    ],
+                },
+                finish="tool_calls",
+            ),
+        )
+    )
+    response = await OpenAIChat().complete(request_for(server))
+
+    assert response.tool_calls == [
+        ToolCall(id="call_abc", name="read_file", arguments={"path": "notes.md"})
+    ]
+    assert (response.usage.input_tokens, response.usage.output_tokens) == (120, 18)
+    assert (response.model, response.model_version) == ("gpt-4o-mini-2024-07-18", "fp_44709d6fcb")
+    assert response.finish_reason == "tool_calls"
+    [sent] = server.requests
+    assert sent.path == "/v1/chat/completions"
+    assert sent.headers["Authorization"] == "Bearer sk-test-123"
+    assert sent.body["model"] == "gpt-4o-mini"
+    assert sent.body["messages"][2]["tool_calls"][0]["function"] == {
+        "name": "list_files",
+        "arguments": '{"path": "."}',
+    }
+    assert sent.body["messages"][3] == {
+        "role": "tool",
+        "content": "notes.md",
+        "tool_call_id": "call_0",
+    }
+    assert sent.body["tools"][0]["function"]["name"] == "read_file"
+
+
+async def test_invalid_tool_argument_json_becomes_an_argument_error(server: CannedServer) -> None:
+    broken = {"id": "c1", "type": "function", "function": {"name": "read_file", "arguments": "{pa"}}
+    server.responses.append(
+        CannedResponse(200, completion({"role": "assistant", "tool_calls": [broken]}))
+    )
+    [call] = (await OpenAIChat().complete(request_for(server))).tool_calls
+    assert call.name == "read_file"
+    assert call.argument_error is not None
+    assert call.argument_error.startswith("arguments are not valid JSON")
+
+
+async def test_401_is_not_retryable_and_names_provider_and_status(server: CannedServer) -> None:
+    error = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}
+    server.responses.append(CannedResponse(401, error))
+    with pytest.raises(ApplicationError) as failure:
+        await OpenAIChat().complete(request_for(server))
+    assert failure.value.non_retryable
+    assert failure.value.message == "openai returned HTTP 401: Incorrect API key provided"
+
+
+async def test_429_is_retryable_after_the_servers_delay(server: CannedServer) -> None:
+    error = {"error": {"message": "Rate limit reached", "type": "requests"}}
+    server.responses.append(CannedResponse(429, error, {"retry-after": "7"}))
+    with pytest.raises(ApplicationError) as failure:
+        await OpenAIChat().complete(request_for(server))
+    assert not failure.value.non_retryable
+    assert failure.value.next_retry_delay == timedelta(seconds=7)
+
+
+async def test_a_body_that_is_not_a_completion_is_retryable(server: CannedServer) -> None:
+    server.responses.append(CannedResponse(200, b"<html>bad gateway</html>"))
+    with pytest.raises(ApplicationError) as failure:
+        await OpenAIChat().complete(request_for(server))
+    assert (failure.value.type, failure.value.non_retryable) == ("ProviderMalformedResponse", False)
