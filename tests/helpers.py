@@ -66,7 +66,7 @@ async def events(handle: WorkflowHandle[Any, Any], after_seq: int = 0) -> list[R
 async def wait_for(
     handle: WorkflowHandle[Any, Any],
     condition: Callable[[RunSnapshot], bool],
-    timeout: float = 30.0,
+    within: float = 30.0,
 ) -> RunSnapshot:
     """Re-check the run's snapshot at each new history event until `condition` holds."""
 
@@ -80,13 +80,13 @@ async def wait_for(
             return current
         raise AssertionError(f"run closed in state {current.state} without the condition")
 
-    return await asyncio.wait_for(watch(), timeout)
+    return await asyncio.wait_for(watch(), within)
 
 
 async def wait_for_state(
-    handle: WorkflowHandle[Any, Any], state: RunState, timeout: float = 30.0
+    handle: WorkflowHandle[Any, Any], state: RunState, within: float = 30.0
 ) -> RunSnapshot:
-    return await wait_for(handle, lambda s: s.state is state, timeout)
+    return await wait_for(handle, lambda s: s.state is state, within)
 
 
 async def history_event_types(handle: WorkflowHandle[Any, Any]) -> list[int]:

@@ -12,7 +12,7 @@ from contracts.approvals import CancelRequest, Decision, DecisionReceipt
 from contracts.events import EventKind
 from contracts.hashing import action_hash
 from contracts.model_io import ScriptedCall, ScriptTurn
-from contracts.snapshot import RunResult, RunSnapshot
+from contracts.snapshot import RunSnapshot
 from contracts.spec import BudgetSpec
 from contracts.states import RunState
 from tests.helpers import WRITE_ARGS, events, make_spec, snapshot, start, wait_for_state

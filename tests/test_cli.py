@@ -84,7 +84,7 @@ def test_run_watch_approve_follow_status_ls(
 
     approved = overseer(cli_env, "approve", run, "--as", "alice", "--reason", "ok")
     assert approved.returncode == 0, approved.stderr
-    assert f"approved action 3.1 (write_file" in approved.stdout
+    assert "approved action 3.1 (write_file" in approved.stdout
 
     followed = overseer(cli_env, "events", run, "--follow")
     assert followed.returncode == 0, followed.stderr

@@ -1,0 +1,31 @@
+"""Replay saved histories of full runs: a change that breaks running workflows fails here.
+
+Re-record them on purpose only, with `make histories` (see tests/record_histories.py).
+"""
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workers.worker import SANDBOX
+from workflows.agent_run import AgentRunWorkflow
+
+HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
+
+
+def test_the_saved_histories_are_there() -> None:
+    assert {path.stem for path in HISTORIES} == {"approved", "rejected", "canceled"}
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda path: path.stem)
+async def test_saved_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(
+        workflows=[AgentRunWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=SANDBOX,
+    )
+    await replayer.replay_workflow(history)
