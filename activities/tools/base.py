@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from activities.errors import tool_refused
 from contracts.model_io import ToolSchema
@@ -48,7 +48,13 @@ class ToolDefinition:
         return f"tool.{self.name}"
 
     def summary(self, args: dict[str, Any]) -> str:
-        shown = args.get(self.summary_arg) if self.summary_arg else None
+        """`tool <name> <main argument>`, defaults included, for the Web UI and events."""
+        if self.summary_arg is None:
+            return f"tool {self.name}"
+        try:
+            shown = self.input_model.model_validate(args).model_dump().get(self.summary_arg)
+        except ValidationError:
+            shown = args.get(self.summary_arg)
         return f"tool {self.name} {shown}" if shown is not None else f"tool {self.name}"
 
     def schema(self) -> ToolSchema:
