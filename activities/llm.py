@@ -24,4 +24,13 @@ async def complete(request: ModelRequest) -> ModelResponse:
             type=UNKNOWN_PROVIDER,
             non_retryable=True,
         )
-    return await heartbeat_while(provider.complete(request))
+    response = await heartbeat_while(provider.complete(request))
+    activity.logger.info(
+        "model %s step %d: %d tool call(s), %d+%d tokens",
+        response.model,
+        request.step,
+        len(response.tool_calls),
+        response.usage.input_tokens,
+        response.usage.output_tokens,
+    )
+    return response

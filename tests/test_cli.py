@@ -116,6 +116,9 @@ def test_run_watch_approve_follow_status_ls(
     assert worker_process.wait(timeout=30) == 0
     lines = [json.loads(line) for line in (tmp_path / "worker.log").read_text().splitlines()]
     assert {"worker started", "worker stopped"} <= {line["msg"] for line in lines}
+    wrote = [line for line in lines if line["msg"].startswith("tool write_file out/report.md:")]
+    assert wrote[0]["msg"] == "tool write_file out/report.md: wrote 95 bytes to out/report.md"
+    assert [(line["run_id"], line["activity"]) for line in wrote] == [(run, "tool.write_file")]
 
 
 def test_cancel_from_the_cli(

@@ -5,6 +5,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from temporalio import activity, workflow
+
 LogFormat = Literal["json", "text"]
 
 
@@ -43,6 +45,9 @@ def configure_logging(log_format: LogFormat = "json", level: int = logging.INFO)
     handler = logging.StreamHandler()
     if log_format == "json":
         handler.setFormatter(JsonLineFormatter())
+        # The run context goes into JSON fields instead of being appended to each message.
+        activity.logger.activity_info_on_message = False
+        workflow.logger.workflow_info_on_message = False
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()

@@ -43,9 +43,11 @@ def tool_activity(tool: ToolDefinition) -> ToolActivity:
             workspace=Path(invocation.workspace),
         )
         output = await tool.run(args, context)
-        return ToolResult(
+        result = ToolResult(
             call_id=invocation.call_id, tool=tool.name, output=output, summary=_summarize(output)
         )
+        activity.logger.info("%s: %s", tool.summary(invocation.args), result.summary)
+        return result
 
     return run_tool
 
