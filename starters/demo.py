@@ -4,6 +4,7 @@ Starts (or reuses) the embedded Temporal server and a worker in this process, ru
 demo agent and asks for approval when the run needs it.
 """
 
+import asyncio
 import getpass
 import sys
 from pathlib import Path
@@ -24,9 +25,10 @@ DEMO_GOAL = "Summarize the open release items into out/report.md"
 AUTO_APPROVER = "demo-auto-approver"
 
 
-def _ask(question: str) -> bool:
-    answer = input(f"{question} [y/N] ").strip().lower()
-    return answer in {"y", "yes"}
+async def _ask(question: str) -> bool:
+    # In a thread: the in-process worker keeps serving while the human thinks.
+    answer = await asyncio.to_thread(input, f"{question} [y/N] ")
+    return answer.strip().lower() in {"y", "yes"}
 
 
 async def run_demo(
@@ -53,7 +55,7 @@ async def run_demo(
                 if auto_approve:
                     approver, approved = AUTO_APPROVER, True
                 elif sys.stdin.isatty():
-                    approver, approved = getpass.getuser(), _ask(f"Approve {request.tool}?")
+                    approver, approved = getpass.getuser(), await _ask(f"Approve {request.tool}?")
                 else:
                     raise OverseerError(
                         "the run needs an approval and stdin is not a terminal: "
