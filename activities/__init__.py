@@ -3,9 +3,9 @@
 from collections.abc import Callable
 from typing import Any
 
-from activities.llm import complete
+from activities.llm import ModelActivities
 from activities.tools.activity import TOOL_ACTIVITIES
 
 
-def all_activities() -> list[Callable[..., Any]]:
-    return [complete, *TOOL_ACTIVITIES]
+def all_activities(models: ModelActivities) -> list[Callable[..., Any]]:
+    return [models.complete, *TOOL_ACTIVITIES]

@@ -1,4 +1,6 @@
-"""The LLM activity: one planning turn of the run's model."""
+"""The LLM activity: one planning turn of the run's model, behind a circuit breaker."""
+
+from dataclasses import dataclass, field
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -6,31 +8,67 @@ from temporalio.exceptions import ApplicationError
 from activities.errors import UNKNOWN_PROVIDER
 from activities.heartbeat import heartbeat_while
 from activities.providers import ModelProvider
+from activities.providers.anthropic_messages import AnthropicMessages
+from activities.providers.breaker import BreakerBoard
+from activities.providers.http_errors import PROVIDER_MALFORMED_RESPONSE, PROVIDER_UNAVAILABLE
 from activities.providers.openai_chat import OpenAIChat
+from activities.providers.pricing import cost_usd, price_for
+from activities.providers.replay import CassetteReplay
 from activities.providers.scripted import ScriptedPlanner
 from contracts.model_io import ModelRequest, ModelResponse
 
 LLM_ACTIVITY = "llm.complete"
 
-PROVIDERS: dict[str, ModelProvider] = {"scripted": ScriptedPlanner(), "openai": OpenAIChat()}
+# What says the endpoint is unwell (and counts towards opening its circuit).
+ENDPOINT_FAILURES = frozenset({PROVIDER_UNAVAILABLE, PROVIDER_MALFORMED_RESPONSE})
 
 
-@activity.defn(name=LLM_ACTIVITY)
-async def complete(request: ModelRequest) -> ModelResponse:
-    provider = PROVIDERS.get(request.model.provider)
-    if provider is None:
-        raise ApplicationError(
-            f"this worker has no model provider {request.model.provider!r}",
-            type=UNKNOWN_PROVIDER,
-            non_retryable=True,
+def default_providers() -> dict[str, ModelProvider]:
+    return {
+        "scripted": ScriptedPlanner(),
+        "openai": OpenAIChat(),
+        "anthropic": AnthropicMessages(),
+        "replay": CassetteReplay(),
+    }
+
+
+@dataclass
+class ModelActivities:
+    """Holds what lives as long as the worker: provider clients and circuit breakers."""
+
+    breakers: BreakerBoard = field(default_factory=BreakerBoard)
+    providers: dict[str, ModelProvider] = field(default_factory=default_providers)
+
+    @activity.defn(name=LLM_ACTIVITY)
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        spec = request.model
+        provider = self.providers.get(spec.provider)
+        if provider is None:
+            raise ApplicationError(
+                f"this worker has no model provider {spec.provider!r}",
+                type=UNKNOWN_PROVIDER,
+                non_retryable=True,
+            )
+        breaker = self.breakers.for_endpoint(spec.endpoint)
+        breaker.before_call()
+        try:
+            response = await heartbeat_while(provider.complete(request))
+        except ApplicationError as error:
+            if error.type in ENDPOINT_FAILURES:
+                breaker.record_failure()
+            raise
+        breaker.record_success()
+        price = price_for(spec)
+        if price is None:
+            activity.logger.warning("no price for model %s: its cost counts as 0", spec.name)
+        else:
+            response.cost_usd = cost_usd(price, response.usage)
+        activity.logger.info(
+            "model %s step %d: %d tool call(s), %d+%d tokens",
+            response.model,
+            request.step,
+            len(response.tool_calls),
+            response.usage.input_tokens,
+            response.usage.output_tokens,
         )
-    response = await heartbeat_while(provider.complete(request))
-    activity.logger.info(
-        "model %s step %d: %d tool call(s), %d+%d tokens",
-        response.model,
-        request.step,
-        len(response.tool_calls),
-        response.usage.input_tokens,
-        response.usage.output_tokens,
-    )
-    return response
+        return response

@@ -17,6 +17,8 @@ class EventKind(StrEnum):
     TOOL_RESULT = "tool_result"
     TOOL_FAILED = "tool_failed"
     MODEL_TURN = "model_turn"
+    # A model could not answer (circuit open, retries exhausted); the next one is tried.
+    MODEL_UNAVAILABLE = "model_unavailable"
     # A signal that could not be applied (bad body, unknown action, ...).
     SIGNAL_REJECTED = "signal_rejected"
 

@@ -59,18 +59,39 @@ class ScriptTurn(BaseModel):
     tool_calls: list[ScriptedCall] = Field(default_factory=list)
 
 
+class ModelPrice(BaseModel):
+    """US dollars per million tokens."""
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+
+
 class ModelSpec(BaseModel):
     """Which model plans the run. API keys are named by env var, never inlined."""
 
-    provider: Literal["scripted", "openai"] = "scripted"
+    provider: Literal["scripted", "openai", "anthropic", "replay"] = "scripted"
     name: str = "scripted-planner"
     version: str = "1"
     base_url: str | None = None
     api_key_env: str | None = None
     temperature: float | None = None
     max_output_tokens: int | None = None
+    # How long one HTTP call may take before it counts as a (retryable) timeout.
+    timeout_seconds: float = Field(default=120.0, gt=0)
+    # Overrides the built-in price table for this model.
+    price: ModelPrice | None = None
+    # Run this model's calls on their own task queue (a model pool with its own
+    # concurrency and rate limit); None: the run's own task queue.
+    task_queue: str | None = None
     # Only for the scripted provider: the turns it plays, in order.
     script: list[ScriptTurn] = Field(default_factory=list)
+    # Only for the replay provider: the cassette file (on the worker) to answer from.
+    cassette: str | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """What a circuit breaker guards: one provider at one base URL."""
+        return f"{self.provider}:{self.base_url or 'default'}"
 
 
 class ModelRequest(BaseModel):
@@ -89,3 +110,4 @@ class ModelResponse(BaseModel):
     model: str
     # The model version as the provider reported it (falls back to the spec's).
     model_version: str
+    cost_usd: float = 0.0

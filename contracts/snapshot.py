@@ -12,6 +12,7 @@ class BudgetUsage(BaseModel):
     tool_calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cost_usd: float = 0.0
 
 
 class RunSnapshot(BaseModel):
@@ -27,6 +28,8 @@ class RunSnapshot(BaseModel):
     trace_id: str = ""
     final_answer: str | None = None
     failure_reason: str | None = None
+    # Why the run waits in `blocked` (e.g. circuit_open), while it does.
+    blocked_reason: str | None = None
 
 
 class EventsQuery(BaseModel):

@@ -28,6 +28,8 @@ class RunSpec(BaseModel):
     goal: str
     instructions: str = ""
     model: ModelSpec = Field(default_factory=ModelSpec)
+    # Tried in order when the model is unavailable (circuit open, retries exhausted).
+    fallback_models: list[ModelSpec] = Field(default_factory=list)
     tools: list[str] = Field(default_factory=list)
     policy: PolicySpec = Field(default_factory=PolicySpec)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)

@@ -22,6 +22,7 @@ class AgentFile(BaseModel):
     workspace: str = "."
     tools: list[str] = Field(default_factory=list)
     model: ModelSpec = Field(default_factory=ModelSpec)
+    fallback_models: list[ModelSpec] = Field(default_factory=list)
     policy: PolicySpec = Field(default_factory=PolicySpec)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
     output_schema: dict[str, Any] | None = None
@@ -66,6 +67,7 @@ def run_spec(
         goal=goal,
         instructions=agent.instructions,
         model=agent.model,
+        fallback_models=agent.fallback_models,
         tools=agent.tools,
         policy=agent.policy,
         budget=agent.budget,

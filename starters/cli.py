@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", help="run workflows and activities until SIGTERM / Ctrl-C")
     p.add_argument("--log-format", choices=["json", "text"], default="json")
+    p.add_argument(
+        "--config",
+        type=Path,
+        help="worker YAML: max_concurrent_activities, breaker, model_pools (see README)",
+    )
     p.set_defaults(handler=cmd_worker)
 
     p = sub.add_parser("demo", help="a demo agent run on the embedded server, end to end")

@@ -16,9 +16,10 @@ from starters.follow import follow
 from starters.render import approval_block, event_line, snapshot_text
 from starters.runs import RunClient, start_run
 from starters.server import ServerAddress, check_port, launch, stop, wait_until_up
+from workers.config import load_worker_config
 from workers.log_format import configure_logging
 from workers.namespace_setup import ensure_search_attributes
-from workers.worker import build_worker, run_until_signalled
+from workers.worker import build_workers, run_until_signalled
 
 
 async def cmd_server(args: argparse.Namespace) -> int:
@@ -54,7 +55,8 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     configure_logging(args.log_format)
     client = await connect()
     await ensure_search_attributes(client)
-    await run_until_signalled(build_worker(client, task_queue()))
+    config = load_worker_config(args.config)
+    await run_until_signalled(build_workers(client, task_queue(), config))
     return 0
 
 

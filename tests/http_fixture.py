@@ -56,7 +56,9 @@ class CannedServer:
         self.base_url = f"http://127.0.0.1:{self._http.server_address[1]}/v1"
 
     def __enter__(self) -> "CannedServer":
-        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -115,7 +115,11 @@ def test_run_watch_approve_follow_status_ls(
     worker_process.send_signal(signal.SIGTERM)
     assert worker_process.wait(timeout=30) == 0
     lines = [json.loads(line) for line in (tmp_path / "worker.log").read_text().splitlines()]
-    assert {"worker started", "worker stopped"} <= {line["msg"] for line in lines}
+    messages = {line["msg"] for line in lines}
+    assert {
+        f"worker started on task queue {cli_env['OVERSEER_TASK_QUEUE']}",
+        "worker stopped",
+    } <= messages
     wrote = [line for line in lines if line["msg"].startswith("tool write_file out/report.md:")]
     assert wrote[0]["msg"] == "tool write_file out/report.md: wrote 95 bytes to out/report.md"
     assert [(line["run_id"], line["activity"]) for line in wrote] == [(run, "tool.write_file")]

@@ -7,6 +7,7 @@ of the same names (for tools that can only signal); both are plain JSON.
 
 import asyncio
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,7 +18,14 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from contracts import search_attributes as sa
 from contracts.approvals import CancelRequest, Decision, DecisionReceipt
 from contracts.events import EventKind, RunEvent
-from contracts.model_io import Message, ModelRequest, ModelResponse, ToolCall, ToolSchema
+from contracts.model_io import (
+    Message,
+    ModelRequest,
+    ModelResponse,
+    ModelSpec,
+    ToolCall,
+    ToolSchema,
+)
 from contracts.snapshot import BudgetUsage, EventsQuery, RunResult, RunSnapshot
 from contracts.spec import RunSpec
 from contracts.states import RunState
@@ -27,11 +35,11 @@ from workflows.approval_book import ApprovalBook, DecisionRefused, Verdict
 from workflows.details import current_details
 from workflows.gate import gate
 from workflows.ledger import RunLedger
+from workflows.model_calls import NoModelAvailable, Unavailable, ask_models
 from workflows.state_machine import IllegalTransition
 
 with workflow.unsafe.imports_passed_through():
     from activities.errors import TOOL_INPUT_INVALID, TOOL_REFUSED
-    from activities.llm import LLM_ACTIVITY
     from activities.tools.base import ToolDefinition
     from activities.tools.registry import TOOLS
 
@@ -62,6 +70,7 @@ class AgentRunWorkflow:
         self._messages: list[Message] = []
         self._final_answer: str | None = None
         self._failure_reason: str | None = None
+        self._blocked_reason: str | None = None
         self._cancel_request: CancelRequest | None = None
         self._drive_task: asyncio.Task[None] | None = None
         self._published: tuple[RunState, bool] | None = None
@@ -121,22 +130,10 @@ class AgentRunWorkflow:
             raise _RunFailed(f"budget_exhausted: max_steps {budget.max_steps} reached")
         self._move(RunState.PLANNING, SYSTEM)
         budget.steps_used += 1
-        model = self._spec.model
-        response: ModelResponse = await workflow.execute_activity(
-            LLM_ACTIVITY,
-            ModelRequest(
-                run_id=self._run_id,
-                step=budget.steps_used,
-                model=model,
-                messages=self._messages,
-                tools=self._tool_schemas(),
-            ),
-            result_type=ModelResponse,
-            summary=f"model {model.name} step {budget.steps_used}",
-            **DEFAULT_ACTIVITY_CONFIG.llm.as_kwargs(),
-        )
+        response = await self._ask_model(budget.steps_used)
         budget.input_tokens += response.usage.input_tokens
         budget.output_tokens += response.usage.output_tokens
+        budget.cost_usd = round(budget.cost_usd + response.cost_usd, 10)
         self._ledger.model_version = response.model_version
         self._messages.append(
             Message(role="assistant", content=response.text, tool_calls=response.tool_calls)
@@ -144,6 +141,42 @@ class AgentRunWorkflow:
         asks = ", ".join(call.name for call in response.tool_calls) or "nothing (final answer)"
         self._note(EventKind.MODEL_TURN, self._agent_actor, f"asks for {asks}")
         return response
+
+    async def _ask_model(self, step: int) -> ModelResponse:
+        """The model's answer for this step; waits in `blocked` while no model can answer."""
+        spec = self._spec
+        while True:
+            try:
+                return await ask_models(
+                    [spec.model, *spec.fallback_models],
+                    lambda model: ModelRequest(
+                        run_id=self._run_id,
+                        step=step,
+                        model=model,
+                        messages=self._messages,
+                        tools=self._tool_schemas(),
+                    ),
+                    self._model_unavailable,
+                )
+            except NoModelAvailable as none:
+                await self._wait_blocked("circuit_open", none.retry_in)
+            except ActivityError as error:
+                raise _RunFailed(f"model_failed: {error.cause or error}") from None
+
+    def _model_unavailable(self, model: ModelSpec, unavailable: Unavailable) -> None:
+        self._note(
+            EventKind.MODEL_UNAVAILABLE,
+            SYSTEM,
+            f"{model.provider}/{model.name} {unavailable.reason}: {unavailable.detail}",
+        )
+
+    async def _wait_blocked(self, reason: str, duration: timedelta) -> None:
+        resumes = self._ledger.state
+        self._blocked_reason = reason
+        self._move(RunState.BLOCKED, SYSTEM, f"{reason}: trying again in {duration}")
+        await workflow.sleep(duration, summary=f"{reason}: wait {duration}")
+        self._blocked_reason = None
+        self._move(resumes, SYSTEM, f"{reason}: waited {duration}, trying again")
 
     async def _handle_call(self, call: ToolCall, index: int) -> None:
         verdict = gate(self._spec, call)
@@ -305,6 +338,7 @@ class AgentRunWorkflow:
             trace_id=self._spec.trace_id,
             final_answer=self._final_answer,
             failure_reason=self._failure_reason,
+            blocked_reason=self._blocked_reason,
         )
 
     @workflow.query(name="events")

@@ -4,7 +4,9 @@ The HTTP client's own retries stay off; Temporal owns retries and their backoff.
 """
 
 import email.utils
+import os
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from temporalio.exceptions import ApplicationError
@@ -68,4 +70,47 @@ def transport_error(provider: str, error: httpx.TransportError) -> ApplicationEr
 def malformed(provider: str, detail: str) -> ApplicationError:
     return ApplicationError(
         f"{provider} sent a malformed response: {detail}", type=PROVIDER_MALFORMED_RESPONSE
+    )
+
+
+class JsonPoster:
+    """One pooled HTTP client per provider, made on first use (creating a client per call
+    would rebuild its TLS context every time)."""
+
+    def __init__(self, provider: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.provider = provider
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    async def post(
+        self, url: str, body: dict[str, Any], headers: dict[str, str], timeout_seconds: float
+    ) -> Any:
+        """POST JSON and return the decoded answer, or raise the classified ApplicationError.
+
+        One attempt only (httpx does not retry requests): Temporal owns retries.
+        """
+        if self._client is None:
+            self._client = httpx.AsyncClient(transport=self._transport)
+        timeout = httpx.Timeout(timeout_seconds, connect=min(10.0, timeout_seconds))
+        try:
+            response = await self._client.post(url, json=body, headers=headers, timeout=timeout)
+        except httpx.TransportError as error:
+            raise transport_error(self.provider, error) from error
+        if response.status_code != 200:
+            raise status_error(self.provider, response)
+        try:
+            return response.json()
+        except ValueError as error:
+            raise malformed(self.provider, "body is not JSON") from error
+
+
+def api_key(provider: str, key_env: str, required: bool) -> str | None:
+    """The key from the worker's environment; keys never travel in workflow inputs."""
+    key = os.environ.get(key_env)
+    if key or not required:
+        return key
+    raise ApplicationError(
+        f"{provider}: environment variable {key_env} is not set on the worker",
+        type=PROVIDER_REQUEST_REJECTED,
+        non_retryable=True,
     )

@@ -6,20 +6,16 @@ environment variable holding the key (the key itself never enters the agent file
 """
 
 import json
-import os
 from typing import Any
 
 import httpx
-from temporalio.exceptions import ApplicationError
 
-from activities.errors import PROVIDER_REQUEST_REJECTED
-from activities.providers.http_errors import malformed, status_error, transport_error
+from activities.providers.http_errors import JsonPoster, api_key, malformed
 from contracts.model_io import Message, ModelRequest, ModelResponse, ToolCall, Usage
 
 PROVIDER = "openai"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
-REQUEST_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 
 
 def _wire_message(message: Message) -> dict[str, Any]:
@@ -91,36 +87,16 @@ def parse_response(request: ModelRequest, body: Any) -> ModelResponse:
 
 class OpenAIChat:
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._transport = transport
-
-    def _headers(self, request: ModelRequest) -> dict[str, str]:
-        key_env = request.model.api_key_env or DEFAULT_KEY_ENV
-        key = os.environ.get(key_env)
-        if key:
-            return {"Authorization": f"Bearer {key}"}
-        if request.model.base_url is None:
-            raise ApplicationError(
-                f"{PROVIDER}: environment variable {key_env} is not set on the worker",
-                type=PROVIDER_REQUEST_REJECTED,
-                non_retryable=True,
-            )
-        return {}  # a local server (Ollama, llama.cpp) needs no key
+        self._http = JsonPoster(PROVIDER, transport)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        base_url = (request.model.base_url or DEFAULT_BASE_URL).rstrip("/")
-        async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT, transport=self._transport) as client:
-            try:
-                response = await client.post(
-                    f"{base_url}/chat/completions",
-                    json=request_body(request),
-                    headers=self._headers(request),
-                )
-            except httpx.TransportError as error:
-                raise transport_error(PROVIDER, error) from error
-        if response.status_code != 200:
-            raise status_error(PROVIDER, response)
-        try:
-            body = response.json()
-        except ValueError as error:
-            raise malformed(PROVIDER, "body is not JSON") from error
+        spec = request.model
+        # A local server (Ollama, llama.cpp) needs no key; api.openai.com does.
+        key = api_key(PROVIDER, spec.api_key_env or DEFAULT_KEY_ENV, spec.base_url is None)
+        body = await self._http.post(
+            f"{(spec.base_url or DEFAULT_BASE_URL).rstrip('/')}/chat/completions",
+            request_body(request),
+            {"Authorization": f"Bearer {key}"} if key else {},
+            spec.timeout_seconds,
+        )
         return parse_response(request, body)

@@ -1,0 +1,121 @@
+"""Anthropic's Messages API with tool use, over httpx.
+
+The key comes from the environment variable named by `api_key_env` (default
+ANTHROPIC_API_KEY); `base_url` points at a proxy or a compatible server.
+"""
+
+from typing import Any
+
+import httpx
+
+from activities.providers.http_errors import JsonPoster, api_key, malformed
+from contracts.model_io import Message, ModelRequest, ModelResponse, ToolCall, Usage
+
+PROVIDER = "anthropic"
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+DEFAULT_KEY_ENV = "ANTHROPIC_API_KEY"
+API_VERSION = "2023-06-01"
+DEFAULT_MAX_TOKENS = 4096
+
+
+def _assistant_blocks(message: Message) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if message.content:
+        blocks.append({"type": "text", "text": message.content})
+    blocks += [
+        {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+        for call in message.tool_calls
+    ]
+    return blocks
+
+
+def _wire_messages(messages: list[Message]) -> list[dict[str, Any]]:
+    """Anthropic wants alternating user/assistant turns; tool results are user content."""
+    wire: list[dict[str, Any]] = []
+    for message in messages:
+        if message.role == "system":
+            continue
+        if message.role == "assistant":
+            wire.append({"role": "assistant", "content": _assistant_blocks(message)})
+            continue
+        if message.role == "tool":
+            block: dict[str, Any] = {
+                "type": "tool_result",
+                "tool_use_id": message.tool_call_id,
+                "content": message.content,
+            }
+            if message.is_error:
+                block["is_error"] = True
+        else:
+            block = {"type": "text", "text": message.content}
+        if wire and wire[-1]["role"] == "user":
+            wire[-1]["content"].append(block)
+        else:
+            wire.append({"role": "user", "content": [block]})
+    return wire
+
+
+def request_body(request: ModelRequest) -> dict[str, Any]:
+    spec = request.model
+    body: dict[str, Any] = {
+        "model": spec.name,
+        "max_tokens": spec.max_output_tokens or DEFAULT_MAX_TOKENS,
+        "messages": _wire_messages(request.messages),
+    }
+    system = "\n\n".join(m.content for m in request.messages if m.role == "system")
+    if system:
+        body["system"] = system
+    if request.tools:
+        body["tools"] = [
+            {"name": t.name, "description": t.description, "input_schema": t.parameters}
+            for t in request.tools
+        ]
+    if spec.temperature is not None:
+        body["temperature"] = spec.temperature
+    return body
+
+
+def _tool_call(block: dict[str, Any]) -> ToolCall:
+    call = ToolCall(id=str(block.get("id", "")), name=str(block.get("name", "")))
+    arguments = block.get("input")
+    if not isinstance(arguments, dict):
+        return call.model_copy(update={"argument_error": "tool input is not a JSON object"})
+    return call.model_copy(update={"arguments": arguments})
+
+
+def parse_response(request: ModelRequest, body: Any) -> ModelResponse:
+    if not isinstance(body, dict) or not isinstance(body.get("content"), list):
+        raise malformed(PROVIDER, "no content list")
+    blocks = [block for block in body["content"] if isinstance(block, dict)]
+    usage = body.get("usage") or {}
+    model = str(body.get("model") or request.model.name)
+    return ModelResponse(
+        text="".join(str(b.get("text", "")) for b in blocks if b.get("type") == "text"),
+        tool_calls=[_tool_call(b) for b in blocks if b.get("type") == "tool_use"],
+        usage=Usage(
+            input_tokens=int(usage.get("input_tokens") or 0),
+            output_tokens=int(usage.get("output_tokens") or 0),
+        ),
+        finish_reason=str(body.get("stop_reason") or "end_turn"),
+        model=model,
+        model_version=model,
+    )
+
+
+class AnthropicMessages:
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._http = JsonPoster(PROVIDER, transport)
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        spec = request.model
+        key = api_key(PROVIDER, spec.api_key_env or DEFAULT_KEY_ENV, spec.base_url is None)
+        headers = {"anthropic-version": API_VERSION}
+        if key:
+            headers["x-api-key"] = key
+        body = await self._http.post(
+            f"{(spec.base_url or DEFAULT_BASE_URL).rstrip('/')}/v1/messages",
+            request_body(request),
+            headers,
+            spec.timeout_seconds,
+        )
+        return parse_response(request, body)
