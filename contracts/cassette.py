@@ -27,5 +27,5 @@ class CassetteEntry(BaseModel):
 
 class Cassette(BaseModel):
     run_id: str
-    agent: str
+    model: str  # the model that answered first in the recorded run
     entries: list[CassetteEntry]

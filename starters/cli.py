@@ -13,6 +13,7 @@ from contracts.states import RunState
 from starters.commands import (
     cmd_approve,
     cmd_cancel,
+    cmd_cassette,
     cmd_demo,
     cmd_events,
     cmd_ls,
@@ -83,7 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--watch", action="store_true", help="stream events until it ends or waits for a human"
     )
+    p.add_argument(
+        "--replay",
+        type=Path,
+        metavar="CASSETTE",
+        help="answer the model's turns from a cassette (offline), see `overseer cassette`",
+    )
     p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("cassette", help="record a run's model calls (from its history) to a file")
+    _run_arg(p)
+    p.add_argument("--out", type=Path, required=True, help="cassette file to write (JSON)")
+    p.set_defaults(handler=cmd_cassette)
 
     p = sub.add_parser("ls", help="list runs, newest first")
     p.add_argument("--state", choices=[s.value for s in RunState], help="only runs in this state")

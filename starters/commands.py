@@ -9,6 +9,7 @@ from temporalio.client import Client
 from contracts import WORKFLOW_NAME
 from contracts import search_attributes as sa
 from contracts.approvals import CancelRequest, Decision
+from starters.cassette import cassette_from_history
 from starters.connection import connect, task_queue, temporal_address
 from starters.demo import DEMO_GOAL, run_demo
 from starters.errors import OverseerError
@@ -68,7 +69,9 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 
 async def cmd_run(args: argparse.Namespace) -> int:
     client = await connect()
-    run_id, _ = await start_run(client, args.agent_file, args.goal, args.user, task_queue())
+    run_id, _ = await start_run(
+        client, args.agent_file, args.goal, args.user, task_queue(), args.replay
+    )
     print(f"started run {run_id}")
     if not args.watch:
         print(f"follow it: overseer events {run_id} --follow")
@@ -159,4 +162,12 @@ async def cmd_cancel(args: argparse.Namespace) -> int:
     client = await connect()
     await RunClient(client, args.run).cancel(CancelRequest(by=args.user, reason=args.reason))
     print(f"cancel of run {args.run} requested by {args.user}: {args.reason}")
+    return 0
+
+
+async def cmd_cassette(args: argparse.Namespace) -> int:
+    client = await connect()
+    cassette = await cassette_from_history(client, args.run)
+    args.out.write_text(cassette.model_dump_json(indent=2), encoding="utf-8")
+    print(f"recorded {len(cassette.entries)} model turns of run {args.run} to {args.out}")
     return 0

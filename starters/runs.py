@@ -30,11 +30,28 @@ def new_trace_id() -> str:
     return secrets.token_hex(16)
 
 
+def replaying(spec: RunSpec, cassette: Path) -> RunSpec:
+    """The same run with its model answered from a cassette, offline."""
+    if not cassette.is_file():
+        raise OverseerError(f"cassette {cassette} does not exist")
+    model = spec.model.model_copy(
+        update={"provider": "replay", "cassette": str(cassette.resolve()), "task_queue": None}
+    )
+    return spec.model_copy(update={"model": model, "fallback_models": []})
+
+
 async def start_run(
-    client: Client, agent_path: Path, goal: str, requester: str, task_queue: str
+    client: Client,
+    agent_path: Path,
+    goal: str,
+    requester: str,
+    task_queue: str,
+    replay_from: Path | None = None,
 ) -> tuple[str, RunSpec]:
     agent, workspace = load_agent_file(agent_path)
     spec = run_spec(agent, workspace, goal=goal, requester=requester, trace_id=new_trace_id())
+    if replay_from is not None:
+        spec = replaying(spec, replay_from)
     run_id = f"{agent.name}-{secrets.token_hex(4)}"
     await client.start_workflow(
         WORKFLOW_NAME,

@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +14,8 @@ class CannedResponse:
     status: int
     body: Any  # JSON-serializable, or bytes sent as they are
     headers: dict[str, str] = field(default_factory=dict)
+    # Wait this long before answering (to make the client time out).
+    delay_seconds: float = 0.0
 
 
 @dataclass
@@ -25,6 +28,8 @@ class RecordedRequest:
 class CannedServer:
     def __init__(self) -> None:
         self.responses: list[CannedResponse] = []
+        # Answered once `responses` is used up.
+        self.default: CannedResponse | None = None
         self.requests: list[RecordedRequest] = []
         server = self
 
@@ -35,7 +40,10 @@ class CannedServer:
                 server.requests.append(
                     RecordedRequest(self.path, dict(self.headers.items()), json.loads(raw))
                 )
-                canned = server.responses.pop(0)
+                canned = server.responses.pop(0) if server.responses else server.default
+                assert canned is not None, f"no canned response left for {self.path}"
+                if canned.delay_seconds:
+                    time.sleep(canned.delay_seconds)  # the server thread stalls, like a hung API
                 payload = (
                     canned.body
                     if isinstance(canned.body, bytes)
@@ -53,7 +61,8 @@ class CannedServer:
                 pass
 
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._http.server_address[1]}/v1"
+        self.root_url = f"http://127.0.0.1:{self._http.server_address[1]}"
+        self.base_url = f"{self.root_url}/v1"
 
     def __enter__(self) -> "CannedServer":
         threading.Thread(

@@ -1,7 +1,8 @@
 """The OpenAI-compatible provider over a real socket, in the Chat Completions wire format."""
 
+import email.utils
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -133,3 +134,24 @@ async def test_a_body_that_is_not_a_completion_is_retryable(server: CannedServer
     with pytest.raises(ApplicationError) as failure:
         await OpenAIChat().complete(request_for(server))
     assert (failure.value.type, failure.value.non_retryable) == ("ProviderMalformedResponse", False)
+
+
+async def test_429_with_an_http_date_retries_after_that_date(server: CannedServer) -> None:
+    when = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=30)
+    error = {"error": {"message": "Rate limit reached", "type": "requests"}}
+    server.responses.append(
+        CannedResponse(429, error, {"retry-after": email.utils.format_datetime(when, usegmt=True)})
+    )
+    with pytest.raises(ApplicationError) as failure:
+        await OpenAIChat().complete(request_for(server))
+    delay = failure.value.next_retry_delay
+    assert delay is not None
+    assert timedelta(seconds=25) < delay <= timedelta(seconds=30)
+
+
+@pytest.mark.parametrize("status", [408, 409, 500, 502, 503])
+async def test_transient_statuses_are_retryable(server: CannedServer, status: int) -> None:
+    server.responses.append(CannedResponse(status, {"error": {"message": "try again"}}))
+    with pytest.raises(ApplicationError) as failure:
+        await OpenAIChat().complete(request_for(server))
+    assert (failure.value.type, failure.value.non_retryable) == ("ProviderUnavailable", False)

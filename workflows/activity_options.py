@@ -37,8 +37,13 @@ class ActivityOptions:
 
 @dataclass(frozen=True)
 class RunActivityConfig:
+    # Retries stay well inside a worker's default breaker cool-down (30 s), so once a
+    # circuit opens the next attempt fails fast and the run falls back instead of waiting.
     llm: ActivityOptions = ActivityOptions(
-        start_to_close=timedelta(minutes=3), heartbeat=timedelta(seconds=30), max_attempts=6
+        start_to_close=timedelta(minutes=3),
+        heartbeat=timedelta(seconds=30),
+        max_attempts=6,
+        max_interval=timedelta(seconds=10),
     )
     tool: ActivityOptions = ActivityOptions(start_to_close=timedelta(minutes=2))
     per_tool: dict[str, ActivityOptions] = field(default_factory=dict)

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 from contracts import search_attributes as sa
 from contracts.approvals import CancelRequest, Decision, DecisionReceipt
@@ -161,7 +161,7 @@ class AgentRunWorkflow:
             except NoModelAvailable as none:
                 await self._wait_blocked("circuit_open", none.retry_in)
             except ActivityError as error:
-                raise _RunFailed(f"model_failed: {error.cause or error}") from None
+                raise _RunFailed(f"model_failed: {_cause_message(error)}") from None
 
     def _model_unavailable(self, model: ModelSpec, unavailable: Unavailable) -> None:
         self._note(
@@ -237,7 +237,7 @@ class AgentRunWorkflow:
             )
         except ActivityError as error:
             cause = error.cause
-            message = str(cause) if cause else str(error)
+            message = _cause_message(error)
             if isinstance(cause, ApplicationError) and cause.type in TOLD_TO_MODEL:
                 self._note(EventKind.TOOL_FAILED, SYSTEM, f"{tool.name}: {message}", [call.id])
                 self._tell_model(call, f"error: {message}", is_error=True)
@@ -439,6 +439,11 @@ class AgentRunWorkflow:
         self._cancel_request = request
         if self._drive_task is not None:
             self._drive_task.cancel()
+
+
+def _cause_message(error: ActivityError) -> str:
+    cause = error.cause
+    return cause.message if isinstance(cause, FailureError) else str(error)
 
 
 def _one_line(error: Exception) -> str:
