@@ -10,13 +10,12 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 from contracts import search_attributes as sa
-from contracts.approvals import CancelRequest, Decision, DecisionReceipt
+from contracts.approvals import CancelRequest
 from contracts.events import EventKind, RunEvent
 from contracts.model_io import (
     Message,
@@ -31,11 +30,12 @@ from contracts.spec import RunSpec
 from contracts.states import RunState
 from contracts.tools import ToolInvocation, ToolResult
 from workflows.activity_options import DEFAULT_ACTIVITY_CONFIG
-from workflows.approval_book import ApprovalBook, DecisionRefused, Verdict
+from workflows.approval_book import ApprovalBook
 from workflows.details import current_details
 from workflows.gate import gate
 from workflows.ledger import RunLedger
 from workflows.model_calls import NoModelAvailable, Unavailable, ask_models
+from workflows.run_controls import RunControls
 from workflows.state_machine import IllegalTransition
 
 with workflow.unsafe.imports_passed_through():
@@ -60,7 +60,7 @@ class _TurnInterrupted(Exception):
 
 
 @workflow.defn(name="AgentRunWorkflow", failure_exception_types=[IllegalTransition])
-class AgentRunWorkflow:
+class AgentRunWorkflow(RunControls):
     @workflow.init
     def __init__(self, spec: RunSpec) -> None:
         self._spec = spec
@@ -345,110 +345,7 @@ class AgentRunWorkflow:
     def events(self, query: EventsQuery | None = None) -> list[RunEvent]:
         return self._ledger.after((query or EventsQuery()).after_seq)
 
-    # -- decisions: updates (validated, synchronous) -----------------------------------------
-
-    @workflow.update(name="approve")
-    def approve(self, decision: Decision) -> DecisionReceipt:
-        return self._decide(decision, "approved")
-
-    @approve.validator
-    def _validate_approve(self, decision: Decision) -> None:
-        self._check_decision(decision)
-
-    @workflow.update(name="reject")
-    def reject(self, decision: Decision) -> DecisionReceipt:
-        return self._decide(decision, "rejected")
-
-    @reject.validator
-    def _validate_reject(self, decision: Decision) -> None:
-        self._check_decision(decision)
-
-    @workflow.update(name="cancel")
-    def cancel(self, request: CancelRequest) -> RunSnapshot:
-        self._request_cancel(request)
-        return self.snapshot()
-
-    @cancel.validator
-    def _validate_cancel(self, request: CancelRequest) -> None:
-        self._check_not_ended()
-
-    # -- the same decisions as signals: loose body, validated here -------------------------
-
-    @workflow.signal(name="approve")
-    def approve_signal(self, body: Any = None) -> None:
-        self._signal_decision("approve", body, "approved")
-
-    @workflow.signal(name="reject")
-    def reject_signal(self, body: Any = None) -> None:
-        self._signal_decision("reject", body, "rejected")
-
-    @workflow.signal(name="cancel")
-    def cancel_signal(self, body: Any = None) -> None:
-        try:
-            request = CancelRequest.model_validate(body)
-            self._check_not_ended()
-        except (ValidationError, DecisionRefused) as error:
-            self._refuse_signal("cancel", body, error)
-            return
-        self._request_cancel(request)
-
-    def _signal_decision(self, name: str, body: Any, verdict: Verdict) -> None:
-        # The SDK drops a signal whose body fails to deserialize with only a log line,
-        # so the handler takes any JSON and validates it here, where a refusal is recorded.
-        try:
-            decision = Decision.model_validate(body)
-            self._check_decision(decision)
-        except (ValidationError, DecisionRefused) as error:
-            self._refuse_signal(name, body, error)
-            return
-        self._decide(decision, verdict)
-
-    def _refuse_signal(self, name: str, body: Any, error: Exception) -> None:
-        reason = _one_line(error)
-        who = (body.get("approver") or body.get("by")) if isinstance(body, dict) else None
-        actor = f"user:{who}" if isinstance(who, str) and who else "unknown"
-        self._note(EventKind.SIGNAL_REJECTED, actor, f"{name} signal refused: {reason}")
-
-    def _check_decision(self, decision: Decision) -> None:
-        self._check_not_ended()
-        self._approvals.check(decision)
-
-    def _check_not_ended(self) -> None:
-        if self._ledger.state.is_terminal:
-            raise DecisionRefused(f"run has already ended ({self._ledger.state})")
-        if self._cancel_request is not None:
-            raise DecisionRefused(f"run is being canceled by {self._cancel_request.by}")
-
-    def _decide(self, decision: Decision, verdict: Verdict) -> DecisionReceipt:
-        request = self._approvals.decide(decision, verdict)
-        kind = EventKind.APPROVED if verdict == "approved" else EventKind.REJECTED
-        event = self._note(
-            kind,
-            f"user:{decision.approver}",
-            f"{request.tool} {verdict}" + (f": {decision.reason}" if decision.reason else ""),
-            [request.action_id, request.args_sha256],
-        )
-        return DecisionReceipt(
-            action_id=request.action_id,
-            verdict=verdict,
-            approver=decision.approver,
-            event_seq=event.seq,
-        )
-
-    def _request_cancel(self, request: CancelRequest) -> None:
-        self._cancel_request = request
-        if self._drive_task is not None:
-            self._drive_task.cancel()
-
 
 def _cause_message(error: ActivityError) -> str:
     cause = error.cause
     return cause.message if isinstance(cause, FailureError) else str(error)
-
-
-def _one_line(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        return f"{where}: {first['msg']}"
-    return str(error)
