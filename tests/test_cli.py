@@ -125,8 +125,8 @@ def test_run_watch_approve_follow_status_ls(
     assert [(line["run_id"], line["activity"]) for line in wrote] == [(run, "tool.write_file")]
 
 
-def test_cancel_from_the_cli(
-    cli_env: dict[str, str], worker_process: subprocess.Popen[str], agent_file: Path
+def test_cancel_record_and_replay_from_the_cli(
+    cli_env: dict[str, str], worker_process: subprocess.Popen[str], agent_file: Path, tmp_path: Path
 ) -> None:
     started = overseer(cli_env, "run", str(agent_file), "--goal", "x", "--watch")
     run = re.search(r"started run (\S+)", started.stdout)
@@ -137,6 +137,18 @@ def test_cancel_from_the_cli(
     assert "waiting_for_approval -> canceled" in followed.stdout
     assert "user:carol" in followed.stdout
     assert f"run {run.group(1)} ended: canceled" in followed.stdout
+
+    cassette = tmp_path / "run.cassette.json"
+    recorded = overseer(cli_env, "cassette", run.group(1), "--out", str(cassette))
+    assert recorded.stdout == f"recorded 3 model turns of run {run.group(1)} to {cassette}\n"
+    replayed = overseer(
+        cli_env, "run", str(agent_file), "--goal", "x", "--replay", str(cassette), "--watch"
+    )
+    assert replayed.returncode == 0, replayed.stderr
+    assert "Waiting for approval: write_file (action 3.1)" in replayed.stdout
+    again = re.search(r"started run (\S+)", replayed.stdout)
+    assert again is not None
+    assert overseer(cli_env, "cancel", again.group(1), "--reason", "done").returncode == 0
 
 
 @pytest.mark.parametrize(
