@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from opentelemetry import trace
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -54,8 +55,10 @@ class ModelActivities:
         try:
             response = await heartbeat_while(provider.complete(request))
         except ApplicationError as error:
-            if error.type in ENDPOINT_FAILURES:
-                breaker.record_failure()
+            if error.type in ENDPOINT_FAILURES and breaker.record_failure():
+                activity.metric_meter().create_counter(
+                    "overseer_circuit_openings", "Circuit breakers opened, by endpoint"
+                ).add(1, {"endpoint": spec.endpoint})
             raise
         breaker.record_success()
         price = price_for(spec)
@@ -63,6 +66,18 @@ class ModelActivities:
             activity.logger.warning("no price for model %s: its cost counts as 0", spec.name)
         else:
             response.cost_usd = cost_usd(price, response.usage)
+        # The activity's span (from the tracing interceptor) is the step's span.
+        trace.get_current_span().set_attributes(
+            {
+                "overseer.state": "planning",
+                "overseer.step": request.step,
+                "overseer.model": response.model,
+                "overseer.provider": spec.provider,
+                "overseer.tokens.input": response.usage.input_tokens,
+                "overseer.tokens.output": response.usage.output_tokens,
+                "overseer.cost_usd": response.cost_usd,
+            }
+        )
         activity.logger.info(
             "model %s step %d: %d tool call(s), %d+%d tokens",
             response.model,
@@ -70,5 +85,6 @@ class ModelActivities:
             len(response.tool_calls),
             response.usage.input_tokens,
             response.usage.output_tokens,
+            extra={"step": request.step},
         )
         return response

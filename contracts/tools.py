@@ -21,6 +21,7 @@ class ToolInvocation(BaseModel):
     # so a retried activity presents the same key to the tool.
     idempotency_key: str
     workspace: str
+    step: int = 0  # the run's step (model turn) that asked for this call
     args: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -24,6 +24,7 @@ from starters.commands import (
     cmd_worker,
 )
 from starters.errors import OverseerError
+from workers.telemetry import flush_tracing, setup_tracing
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -64,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", help="run workflows and activities until SIGTERM / Ctrl-C")
     p.add_argument("--log-format", choices=["json", "text"], default="json")
+    p.add_argument(
+        "--metrics-port", type=int, help="serve Prometheus metrics on this port (/metrics)"
+    )
     p.add_argument(
         "--config",
         type=Path,
@@ -135,6 +139,7 @@ def run_command(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Command = args.handler
     try:
+        setup_tracing()
         return asyncio.run(handler(args))
     except OverseerError as error:
         print(f"overseer: error: {error}", file=sys.stderr)
@@ -146,6 +151,7 @@ def run_command(argv: list[str] | None = None) -> int:
 
 def main() -> None:
     code = run_command()
+    flush_tracing()
     sys.stdout.flush()
     sys.stderr.flush()
     # The Temporal client's Rust threads can outlive the event loop and abort the

@@ -20,6 +20,7 @@ from starters.server import ServerAddress, check_port, launch, stop, wait_until_
 from workers.config import load_worker_config
 from workers.log_format import configure_logging
 from workers.namespace_setup import ensure_search_attributes
+from workers.telemetry import metrics_runtime
 from workers.worker import build_workers, run_until_signalled
 
 
@@ -54,7 +55,8 @@ async def cmd_server(args: argparse.Namespace) -> int:
 
 async def cmd_worker(args: argparse.Namespace) -> int:
     configure_logging(args.log_format)
-    client = await connect()
+    runtime = metrics_runtime(args.metrics_port) if args.metrics_port else None
+    client = await connect(runtime)
     await ensure_search_attributes(client)
     config = load_worker_config(args.config)
     await run_until_signalled(build_workers(client, task_queue(), config))

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from opentelemetry import trace
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -22,12 +23,9 @@ from contracts.snapshot import EventsQuery, RunSnapshot
 from contracts.spec import RunSpec
 from starters.agent_file import load_agent_file, run_spec
 from starters.errors import OverseerError
+from workers.telemetry import TRACER_NAME, current_trace_id
 
 QUERY_TIMEOUT = timedelta(seconds=10)
-
-
-def new_trace_id() -> str:
-    return secrets.token_hex(16)
 
 
 def replaying(spec: RunSpec, cassette: Path) -> RunSpec:
@@ -49,24 +47,35 @@ async def start_run(
     replay_from: Path | None = None,
 ) -> tuple[str, RunSpec]:
     agent, workspace = load_agent_file(agent_path)
-    spec = run_spec(agent, workspace, goal=goal, requester=requester, trace_id=new_trace_id())
-    if replay_from is not None:
-        spec = replaying(spec, replay_from)
     run_id = f"{agent.name}-{secrets.token_hex(4)}"
+    # The run's trace starts here: the workflow, its activities and their HTTP calls join it.
+    with trace.get_tracer(TRACER_NAME).start_as_current_span(
+        "overseer run", attributes={"overseer.run_id": run_id, "overseer.agent": agent.name}
+    ):
+        spec = run_spec(
+            agent, workspace, goal=goal, requester=requester, trace_id=current_trace_id()
+        )
+        if replay_from is not None:
+            spec = replaying(spec, replay_from)
+        await _start(client, run_id, spec, task_queue)
+    return run_id, spec
+
+
+async def _start(client: Client, run_id: str, spec: RunSpec, task_queue: str) -> None:
+    agent, goal, requester = spec.agent, spec.goal, spec.requester
     await client.start_workflow(
         WORKFLOW_NAME,
         spec,
         id=run_id,
         task_queue=task_queue,
-        static_summary=f"{agent.name}: {goal}"[:200],
+        static_summary=f"{agent}: {goal}"[:200],
         static_details=(
-            f"**Agent** {agent.name} · **model** {spec.model.provider}/{spec.model.name} · "
+            f"**Agent** {agent} · **model** {spec.model.provider}/{spec.model.name} · "
             f"**policy** {spec.policy.version} · **requester** {requester}\n\n"
             f"**Tools** {', '.join(spec.tools) or 'none'} · **max steps** "
-            f"{spec.budget.max_steps}\n\n**Goal** {goal}"
+            f"{spec.budget.max_steps}\n\n**Goal** {goal}\n\n**Trace** {spec.trace_id}"
         ),
     )
-    return run_id, spec
 
 
 def _rpc_problem(run_id: str, error: RPCError) -> OverseerError:

@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 from temporalio import activity, workflow
 
+from contracts.redaction import redact
+from workers.telemetry import current_trace_id
+
 LogFormat = Literal["json", "text"]
 
 
@@ -24,7 +27,14 @@ def _run_fields(record: logging.LogRecord) -> dict[str, Any]:
         value = getattr(record, name, None)
         if value is not None:
             fields[name] = value
+    if "trace_id" not in fields and (trace_id := current_trace_id()):
+        fields["trace_id"] = trace_id
     return fields
+
+
+class RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -33,11 +43,11 @@ class JsonLineFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact(record.getMessage()),
             **_run_fields(record),
         }
         if record.exc_info:
-            line["error"] = self.formatException(record.exc_info)
+            line["error"] = redact(self.formatException(record.exc_info))
         return json.dumps(line, default=str)
 
 
@@ -49,7 +59,7 @@ def configure_logging(log_format: LogFormat = "json", level: int = logging.INFO)
         activity.logger.activity_info_on_message = False
         workflow.logger.workflow_info_on_message = False
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -36,6 +36,7 @@ from workflows.gate import gate
 from workflows.ledger import RunLedger
 from workflows.model_calls import NoModelAvailable, Unavailable, ask_models
 from workflows.run_controls import RunControls
+from workflows.run_metrics import RunMetrics
 from workflows.state_machine import IllegalTransition
 
 with workflow.unsafe.imports_passed_through():
@@ -74,9 +75,11 @@ class AgentRunWorkflow(RunControls):
         self._cancel_request: CancelRequest | None = None
         self._drive_task: asyncio.Task[None] | None = None
         self._published: tuple[RunState, bool] | None = None
+        self._metrics = RunMetrics(spec.agent)
 
     @workflow.run
     async def run(self, spec: RunSpec) -> RunResult:
+        self._metrics.started()
         self._publish()
         self._drive_task = asyncio.create_task(self._drive())
         try:
@@ -127,6 +130,7 @@ class AgentRunWorkflow(RunControls):
     async def _plan(self) -> ModelResponse:
         budget = self._budget
         if budget.steps_used >= budget.max_steps:
+            self._metrics.budget_exhausted("max_steps")
             raise _RunFailed(f"budget_exhausted: max_steps {budget.max_steps} reached")
         self._move(RunState.PLANNING, SYSTEM)
         budget.steps_used += 1
@@ -134,6 +138,12 @@ class AgentRunWorkflow(RunControls):
         budget.input_tokens += response.usage.input_tokens
         budget.output_tokens += response.usage.output_tokens
         budget.cost_usd = round(budget.cost_usd + response.cost_usd, 10)
+        self._metrics.model_used(
+            response.model,
+            response.usage.input_tokens,
+            response.usage.output_tokens,
+            response.cost_usd,
+        )
         self._ledger.model_version = response.model_version
         self._messages.append(
             Message(role="assistant", content=response.text, tool_calls=response.tool_calls)
@@ -205,6 +215,7 @@ class AgentRunWorkflow(RunControls):
             f"{call.name} needs approval (action {request.action_id})",
             [request.action_id, request.args_sha256],
         )
+        self._metrics.approval_requested(call.name)
         await workflow.wait_condition(
             lambda: self._approvals.outcome(request.action_id) is not None
         )
@@ -225,6 +236,7 @@ class AgentRunWorkflow(RunControls):
             call_id=call.id,
             idempotency_key=self._idempotency_key(call),
             workspace=self._spec.workspace,
+            step=self._budget.steps_used,
             args=call.arguments,
         )
         try:
@@ -236,6 +248,7 @@ class AgentRunWorkflow(RunControls):
                 **DEFAULT_ACTIVITY_CONFIG.for_tool(tool.name).as_kwargs(),
             )
         except ActivityError as error:
+            self._metrics.tool_failed(tool.name)
             cause = error.cause
             message = _cause_message(error)
             if isinstance(cause, ApplicationError) and cause.type in TOLD_TO_MODEL:
@@ -287,6 +300,8 @@ class AgentRunWorkflow(RunControls):
         self._ledger.transition(
             target, at=workflow.now(), actor=actor, detail=detail, evidence=evidence or []
         )
+        if target.is_terminal:
+            self._metrics.finished(target.value)
         self._publish()
 
     def _note(

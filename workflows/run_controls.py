@@ -16,6 +16,7 @@ from contracts.events import EventKind, RunEvent
 from contracts.snapshot import RunSnapshot
 from workflows.approval_book import ApprovalBook, DecisionRefused, Verdict
 from workflows.ledger import RunLedger
+from workflows.run_metrics import RunMetrics
 
 
 class RunControls:
@@ -24,6 +25,7 @@ class RunControls:
     _approvals: ApprovalBook
     _cancel_request: CancelRequest | None
     _drive_task: "asyncio.Task[None] | None"
+    _metrics: RunMetrics
 
     def _note(
         self, kind: EventKind, actor: str, detail: str, evidence: list[str] | None = None
@@ -109,6 +111,7 @@ class RunControls:
 
     def _decide(self, decision: Decision, verdict: Verdict) -> DecisionReceipt:
         request = self._approvals.decide(decision, verdict)
+        self._metrics.approval_decided(request.tool, verdict, workflow.now() - request.requested_at)
         kind = EventKind.APPROVED if verdict == "approved" else EventKind.REJECTED
         event = self._note(
             kind,

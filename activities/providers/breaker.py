@@ -53,12 +53,15 @@ class CircuitBreaker:
                 non_retryable=True,
             )
 
-    def record_failure(self) -> None:
+    def record_failure(self) -> bool:
+        """Count a failure; True if it opened the circuit."""
         self.failures += 1
         # Past the cool-down one trial call was let through: its failure reopens at once.
         if self.failures >= self.settings.failure_threshold or self.opened_at is not None:
             self.opened_at = self.clock()
             log.warning("circuit opened for %s after %d failures", self.endpoint, self.failures)
+            return True
+        return False
 
     def record_success(self) -> None:
         if self.opened_at is not None:

@@ -5,6 +5,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from opentelemetry import trace
 from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -46,7 +47,20 @@ def tool_activity(tool: ToolDefinition) -> ToolActivity:
         result = ToolResult(
             call_id=invocation.call_id, tool=tool.name, output=output, summary=_summarize(output)
         )
-        activity.logger.info("%s: %s", tool.summary(invocation.args), result.summary)
+        trace.get_current_span().set_attributes(
+            {
+                "overseer.state": "executing",
+                "overseer.step": invocation.step,
+                "overseer.tool": tool.name,
+                "overseer.side_effect": str(tool.side_effect),
+            }
+        )
+        activity.logger.info(
+            "%s: %s",
+            tool.summary(invocation.args),
+            result.summary,
+            extra={"step": invocation.step},
+        )
         return result
 
     return run_tool
