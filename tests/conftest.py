@@ -7,12 +7,17 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from contracts.search_attributes import ALL_KEYS
+from workers.telemetry import setup_tracing
 from workers.worker import build_worker
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
@@ -26,12 +31,23 @@ def venv_binary(name: str) -> str:
     return str(path)
 
 
+@pytest.fixture(scope="session")
+def spans() -> InMemorySpanExporter:
+    """Every span the tests' processes make, kept in memory (the provider is process-wide)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    setup_tracing(provider)
+    return exporter
+
+
 @pytest_asyncio.fixture(scope="session")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
+async def env(spans: InMemorySpanExporter) -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_local(
         dev_server_existing_path=venv_binary("temporal"),
         search_attributes=ALL_KEYS,
         data_converter=pydantic_data_converter,
+        interceptors=[TracingInterceptor()],
     )
     yield environment
     await environment.shutdown()
