@@ -16,11 +16,14 @@ from starters.commands import (
     cmd_cassette,
     cmd_demo,
     cmd_events,
+    cmd_inbox,
     cmd_ls,
     cmd_reject,
     cmd_run,
     cmd_server,
     cmd_status,
+    cmd_top,
+    cmd_watch,
     cmd_worker,
 )
 from starters.errors import OverseerError
@@ -110,6 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="a run's state, step, budget and pending approvals")
     _run_arg(p)
     p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("watch", help="a live view of a run, until it ends")
+    _run_arg(p)
+    p.set_defaults(handler=cmd_watch)
+
+    p = sub.add_parser("inbox", help="every pending approval across runs, oldest first")
+    p.add_argument("--agent", help="only runs of this agent")
+    p.set_defaults(handler=cmd_inbox)
+
+    p = sub.add_parser("top", help="runs counted by agent and state")
+    p.add_argument("--limit", type=int, default=1000, help="look at this many recent runs")
+    p.set_defaults(handler=cmd_top)
 
     p = sub.add_parser("events", help="a run's event log")
     _run_arg(p)

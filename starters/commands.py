@@ -17,6 +17,7 @@ from starters.follow import follow
 from starters.render import approval_block, event_line, snapshot_text
 from starters.runs import RunClient, start_run
 from starters.server import ServerAddress, check_port, launch, stop, wait_until_up
+from starters.views import inbox, top, watch
 from workers.config import load_worker_config
 from workers.log_format import configure_logging
 from workers.namespace_setup import ensure_search_attributes
@@ -173,3 +174,15 @@ async def cmd_cassette(args: argparse.Namespace) -> int:
     args.out.write_text(cassette.model_dump_json(indent=2), encoding="utf-8")
     print(f"recorded {len(cassette.entries)} model turns of run {args.run} to {args.out}")
     return 0
+
+
+async def cmd_watch(args: argparse.Namespace) -> int:
+    return await watch(await connect(), args.run)
+
+
+async def cmd_inbox(args: argparse.Namespace) -> int:
+    return await inbox(await connect(), args.agent)
+
+
+async def cmd_top(args: argparse.Namespace) -> int:
+    return await top(await connect(), args.limit)
