@@ -52,9 +52,9 @@ async def start_run(
     with trace.get_tracer(TRACER_NAME).start_as_current_span(
         "overseer run", attributes={"overseer.run_id": run_id, "overseer.agent": agent.name}
     ):
-        spec = run_spec(
-            agent, workspace, goal=goal, requester=requester, trace_id=current_trace_id()
-        )
+        # Without a tracer provider the span is not recording: the run still gets an id.
+        trace_id = current_trace_id() or secrets.token_hex(16)
+        spec = run_spec(agent, workspace, goal=goal, requester=requester, trace_id=trace_id)
         if replay_from is not None:
             spec = replaying(spec, replay_from)
         await _start(client, run_id, spec, task_queue)

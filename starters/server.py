@@ -125,6 +125,7 @@ def launch(address: ServerAddress, ui_port: int) -> subprocess.Popen[bytes]:
             "machine; unset it or point it at localhost"
         )
     STATE_DIR.mkdir(exist_ok=True)
+    print(f"Starting the embedded Temporal server on {address.target} (a few seconds)...")
     log_file = (STATE_DIR / "server.log").open("ab")
     return subprocess.Popen(
         dev_server_command(address, ui_port, STATE_DIR / "temporal.db"),

@@ -80,7 +80,12 @@ async def test_the_embedded_server_starts_with_search_attributes_and_stops(
     try:
         assert process.stdout is not None
         first = await asyncio.wait_for(process.stdout.readline(), 90)
-        assert first.decode().startswith(f"Temporal dev server on {address}, Web UI http://")
+        assert (
+            first.decode()
+            == f"Starting the embedded Temporal server on {address} (a few seconds)...\n"
+        )
+        ready = await asyncio.wait_for(process.stdout.readline(), 90)
+        assert ready.decode().startswith(f"Temporal dev server on {address}, Web UI http://")
         client = await Client.connect(address)
         listed = await client.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace="default")

@@ -12,9 +12,9 @@ def _approval_lines(run_id: str, request: ApprovalRequest) -> list[str]:
     args = request.args_json if len(request.args_json) <= 300 else request.args_json[:300] + "…"
     return [
         f"### Waiting for approval: `{request.tool}` (action `{request.action_id}`)",
-        f"Arguments: `{args}`",
-        f"SHA-256: `{request.args_sha256}`",
-        f"Approvers: {', '.join(request.approvers) or 'any user'}",
+        f"- Arguments: `{args}`",
+        f"- SHA-256: `{request.args_sha256}`",
+        f"- Approvers: {', '.join(request.approvers) or 'any user'}",
         "",
         f"Approve: `overseer approve {run_id} {request.action_id} --as YOU`",
         "",
