@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from contracts.model_io import ModelSpec
+from contracts.retries import RetryConfig
 
 
 class PolicySpec(BaseModel):
@@ -34,6 +35,7 @@ class RunSpec(BaseModel):
     policy: PolicySpec = Field(default_factory=PolicySpec)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
     output_schema: dict[str, Any] | None = None
+    retries: RetryConfig = Field(default_factory=RetryConfig)
     requester: str = "unknown"
     # Directory the file tools are confined to (absolute, as seen by workers).
     workspace: str = "."

@@ -7,6 +7,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contracts.model_io import ModelSpec
+from contracts.retries import RetryConfig
 from contracts.spec import BudgetSpec, PolicySpec, RunSpec
 from starters.errors import OverseerError
 
@@ -26,6 +27,7 @@ class AgentFile(BaseModel):
     policy: PolicySpec = Field(default_factory=PolicySpec)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
     output_schema: dict[str, Any] | None = None
+    retries: RetryConfig = Field(default_factory=RetryConfig)
 
 
 def _first_error(error: ValidationError) -> str:
@@ -72,6 +74,7 @@ def run_spec(
         policy=agent.policy,
         budget=agent.budget,
         output_schema=agent.output_schema,
+        retries=agent.retries,
         requester=requester,
         workspace=str(workspace),
         trace_id=trace_id,

@@ -29,7 +29,7 @@ from contracts.snapshot import BudgetUsage, EventsQuery, RunResult, RunSnapshot
 from contracts.spec import RunSpec
 from contracts.states import RunState
 from contracts.tools import ToolInvocation, ToolResult
-from workflows.activity_options import DEFAULT_ACTIVITY_CONFIG
+from workflows.activity_options import activity_options
 from workflows.approval_book import ApprovalBook
 from workflows.details import current_details
 from workflows.gate import gate
@@ -167,6 +167,7 @@ class AgentRunWorkflow(RunControls):
                         tools=self._tool_schemas(),
                     ),
                     self._model_unavailable,
+                    spec.retries.model,
                 )
             except NoModelAvailable as none:
                 await self._wait_blocked("circuit_open", none.retry_in)
@@ -245,7 +246,7 @@ class AgentRunWorkflow(RunControls):
                 invocation,
                 result_type=ToolResult,
                 summary=tool.summary(call.arguments),
-                **DEFAULT_ACTIVITY_CONFIG.for_tool(tool.name).as_kwargs(),
+                **activity_options(self._spec.retries.for_tool(tool.name)),
             )
         except ActivityError as error:
             self._metrics.tool_failed(tool.name)

@@ -8,7 +8,8 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
 
 from contracts.model_io import ModelRequest, ModelResponse, ModelSpec
-from workflows.activity_options import DEFAULT_ACTIVITY_CONFIG
+from contracts.retries import ActivityPolicy
+from workflows.activity_options import activity_options
 
 with workflow.unsafe.imports_passed_through():
     from activities.llm import ENDPOINT_FAILURES, LLM_ACTIVITY
@@ -48,6 +49,7 @@ async def ask_models(
     models: list[ModelSpec],
     request_for: Callable[[ModelSpec], ModelRequest],
     on_unavailable: Callable[[ModelSpec, Unavailable], None],
+    policy: ActivityPolicy,
 ) -> ModelResponse:
     """The first answer from `models`, tried in order; NoModelAvailable if none answers."""
     waits: list[timedelta] = []
@@ -60,7 +62,7 @@ async def ask_models(
                 result_type=ModelResponse,
                 task_queue=model.task_queue,
                 summary=f"model {model.name} step {request.step}",
-                **DEFAULT_ACTIVITY_CONFIG.llm.as_kwargs(),
+                **activity_options(policy),
             )
             return response
         except ActivityError as error:

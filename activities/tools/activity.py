@@ -11,6 +11,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import TOOL_INPUT_INVALID
+from activities.heartbeat import heartbeat_while
 from activities.tools.base import ToolContext, ToolDefinition
 from activities.tools.registry import TOOLS
 from contracts.tools import ToolInvocation, ToolResult
@@ -43,7 +44,7 @@ def tool_activity(tool: ToolDefinition) -> ToolActivity:
             idempotency_key=invocation.idempotency_key,
             workspace=Path(invocation.workspace),
         )
-        output = await tool.run(args, context)
+        output = await heartbeat_while(tool.run(args, context))
         result = ToolResult(
             call_id=invocation.call_id, tool=tool.name, output=output, summary=_summarize(output)
         )
