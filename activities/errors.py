@@ -10,6 +10,8 @@ TOOL_REFUSED = "ToolRefused"
 TOOL_INPUT_INVALID = "ToolInputInvalid"
 # The model provider refused the request itself (bad key, bad request, unknown model).
 PROVIDER_REQUEST_REJECTED = "ProviderRequestRejected"
+# A tool's result is too large to keep in workflow history (it would be retried forever).
+RESULT_TOO_LARGE = "ResultTooLarge"
 # The agent names a provider or tool that this worker does not have.
 UNKNOWN_PROVIDER = "UnknownProvider"
 
@@ -18,6 +20,7 @@ NON_RETRYABLE_TYPES = (
     TOOL_INPUT_INVALID,
     PROVIDER_REQUEST_REJECTED,
     UNKNOWN_PROVIDER,
+    RESULT_TOO_LARGE,
 )
 
 

@@ -1,22 +1,31 @@
-"""Each tool runs as its own activity, named `tool.<name>`, so the Web UI and the
-`temporal` CLI show which tool ran."""
+"""Each tool runs as its own activity, named `tool.<name>` (and its compensation as
+`tool.<name>.compensate`), so the Web UI and the `temporal` CLI show which tool ran."""
 
+import asyncio
+import os
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from opentelemetry import trace
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.errors import TOOL_INPUT_INVALID
+from activities.errors import RESULT_TOO_LARGE, TOOL_INPUT_INVALID
 from activities.heartbeat import heartbeat_while
 from activities.tools.base import ToolContext, ToolDefinition
 from activities.tools.registry import TOOLS
 from contracts.tools import ToolInvocation, ToolResult
 
 ToolActivity = Callable[[ToolInvocation], Coroutine[Any, Any, ToolResult]]
+
+# A result travels through workflow history, whose payloads Temporal caps at 2 MiB (and a
+# too-large result would be retried forever): past this size the call fails, once.
+MAX_RESULT_BYTES = 512 * 1024
+# Chaos testing only: hold each tool call this long after its effect, so a worker can be
+# killed between the effect and the recording of its result (scripts/chaos.py).
+CHAOS_DELAY_ENV = "OVERSEER_CHAOS_TOOL_DELAY_SECONDS"
 
 
 def _summarize(output: str) -> str:
@@ -25,29 +34,48 @@ def _summarize(output: str) -> str:
     return first_line[:120] + (f" (+{lines - 1} more lines)" if lines > 1 else "")
 
 
+def _parse(tool: ToolDefinition, invocation: ToolInvocation) -> tuple[BaseModel, ToolContext]:
+    try:
+        args = tool.input_model.model_validate(invocation.args)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "arguments"
+        raise ApplicationError(
+            f"invalid arguments for {tool.name}: {where}: {first['msg']}",
+            type=TOOL_INPUT_INVALID,
+            non_retryable=True,
+        ) from error
+    context = ToolContext(
+        run_id=invocation.run_id,
+        call_id=invocation.call_id,
+        idempotency_key=invocation.idempotency_key,
+        workspace=Path(invocation.workspace),
+    )
+    return args, context
+
+
+def _result(tool: ToolDefinition, invocation: ToolInvocation, output: str) -> ToolResult:
+    size = len(output.encode("utf-8"))
+    if size > MAX_RESULT_BYTES:
+        raise ApplicationError(
+            f"{tool.name} returned {size} bytes, over the {MAX_RESULT_BYTES} byte limit "
+            "for a result kept in history",
+            type=RESULT_TOO_LARGE,
+            non_retryable=True,
+        )
+    return ToolResult(
+        call_id=invocation.call_id, tool=tool.name, output=output, summary=_summarize(output)
+    )
+
+
 def tool_activity(tool: ToolDefinition) -> ToolActivity:
     @activity.defn(name=tool.activity_name)
     async def run_tool(invocation: ToolInvocation) -> ToolResult:
-        try:
-            args = tool.input_model.model_validate(invocation.args)
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "arguments"
-            raise ApplicationError(
-                f"invalid arguments for {tool.name}: {where}: {first['msg']}",
-                type=TOOL_INPUT_INVALID,
-                non_retryable=True,
-            ) from error
-        context = ToolContext(
-            run_id=invocation.run_id,
-            call_id=invocation.call_id,
-            idempotency_key=invocation.idempotency_key,
-            workspace=Path(invocation.workspace),
-        )
+        args, context = _parse(tool, invocation)
         output = await heartbeat_while(tool.run(args, context))
-        result = ToolResult(
-            call_id=invocation.call_id, tool=tool.name, output=output, summary=_summarize(output)
-        )
+        if delay := float(os.environ.get(CHAOS_DELAY_ENV) or 0):
+            await heartbeat_while(asyncio.sleep(delay))
+        result = _result(tool, invocation, output)
         trace.get_current_span().set_attributes(
             {
                 "overseer.state": "executing",
@@ -67,4 +95,20 @@ def tool_activity(tool: ToolDefinition) -> ToolActivity:
     return run_tool
 
 
-TOOL_ACTIVITIES: list[ToolActivity] = [tool_activity(tool) for tool in TOOLS.values()]
+def compensation_activity(tool: ToolDefinition) -> ToolActivity:
+    compensate = tool.compensate
+    assert compensate is not None
+
+    @activity.defn(name=tool.compensation_activity_name)
+    async def undo_tool(invocation: ToolInvocation) -> ToolResult:
+        args, context = _parse(tool, invocation)
+        output = await heartbeat_while(compensate(args, context))
+        activity.logger.info("compensated %s: %s", tool.summary(invocation.args), output)
+        return _result(tool, invocation, output)
+
+    return undo_tool
+
+
+TOOL_ACTIVITIES: list[ToolActivity] = [tool_activity(tool) for tool in TOOLS.values()] + [
+    compensation_activity(tool) for tool in TOOLS.values() if tool.compensate is not None
+]

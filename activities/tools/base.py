@@ -31,6 +31,8 @@ class ToolContext:
 
 
 ToolFunction = Callable[[Any, ToolContext], Awaitable[str]]
+# Undoes a completed call: gets the call's arguments and context (same idempotency key).
+Compensation = Callable[[Any, ToolContext], Awaitable[str]]
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,16 @@ class ToolDefinition:
     run: ToolFunction
     # The argument shown next to the tool name in activity summaries, e.g. the path.
     summary_arg: str | None = None
+    # Run in reverse order when a run is canceled or fails after this call completed.
+    compensate: Compensation | None = None
 
     @property
     def activity_name(self) -> str:
         return f"tool.{self.name}"
+
+    @property
+    def compensation_activity_name(self) -> str:
+        return f"tool.{self.name}.compensate"
 
     def summary(self, args: dict[str, Any]) -> str:
         """`tool <name> <main argument>`, defaults included, for the Web UI and events."""

@@ -3,5 +3,8 @@ workflow code (imported through the sandbox's pass-through)."""
 
 from activities.tools.base import ToolDefinition
 from activities.tools.files import LIST_FILES, READ_FILE, WRITE_FILE
+from activities.tools.tickets import CREATE_TICKET
 
-TOOLS: dict[str, ToolDefinition] = {tool.name: tool for tool in (LIST_FILES, READ_FILE, WRITE_FILE)}
+TOOLS: dict[str, ToolDefinition] = {
+    tool.name: tool for tool in (LIST_FILES, READ_FILE, WRITE_FILE, CREATE_TICKET)
+}
