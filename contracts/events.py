@@ -19,6 +19,12 @@ class EventKind(StrEnum):
     MODEL_TURN = "model_turn"
     # A model could not answer (circuit open, retries exhausted); the next one is tried.
     MODEL_UNAVAILABLE = "model_unavailable"
+    # A final answer that did not match the output schema (the answer is the evidence).
+    OUTPUT_INVALID = "output_invalid"
+    COMPENSATED = "compensated"
+    COMPENSATION_FAILED = "compensation_failed"
+    # An operator reset the run to an earlier step (`overseer reset`).
+    RESET = "reset"
     # A signal that could not be applied (bad body, unknown action, ...).
     SIGNAL_REJECTED = "signal_rejected"
 

@@ -30,6 +30,9 @@ class RunSnapshot(BaseModel):
     failure_reason: str | None = None
     # Why the run waits in `blocked` (e.g. circuit_open), while it does.
     blocked_reason: str | None = None
+    retry_of: str | None = None
+    # Irreversible steps a rollback could not undo, if it came to that.
+    uncompensated: list[str] = Field(default_factory=list)
 
 
 class EventsQuery(BaseModel):

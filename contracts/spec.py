@@ -35,9 +35,13 @@ class RunSpec(BaseModel):
     policy: PolicySpec = Field(default_factory=PolicySpec)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
     output_schema: dict[str, Any] | None = None
+    # How many times the model is asked again for an answer that misses output_schema.
+    output_retries: int = Field(default=2, ge=0, le=10)
     retries: RetryConfig = Field(default_factory=RetryConfig)
     requester: str = "unknown"
     # Directory the file tools are confined to (absolute, as seen by workers).
     workspace: str = "."
     # W3C trace id (32 hex chars) of the trace the run belongs to.
     trace_id: str = ""
+    # The run this one retries (`overseer retry`), if any.
+    retry_of: str | None = None

@@ -27,6 +27,7 @@ class AgentFile(BaseModel):
     policy: PolicySpec = Field(default_factory=PolicySpec)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
     output_schema: dict[str, Any] | None = None
+    output_retries: int = Field(default=2, ge=0, le=10)
     retries: RetryConfig = Field(default_factory=RetryConfig)
 
 
@@ -74,6 +75,7 @@ def run_spec(
         policy=agent.policy,
         budget=agent.budget,
         output_schema=agent.output_schema,
+        output_retries=agent.output_retries,
         retries=agent.retries,
         requester=requester,
         workspace=str(workspace),

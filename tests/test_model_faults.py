@@ -113,7 +113,7 @@ async def test_a_401_fails_the_run_at_once_with_a_clear_reason(
     final = await snapshot(handle)
     assert final.state is RunState.FAILED
     assert final.failure_reason == (
-        "model_failed: openai returned HTTP 401: Incorrect API key provided"
+        "non_retryable: model gpt-4o-mini: openai returned HTTP 401: Incorrect API key provided"
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from contracts import search_attributes as sa
 from contracts.approvals import CancelRequest
@@ -28,16 +28,21 @@ from contracts.model_io import (
 from contracts.snapshot import BudgetUsage, EventsQuery, RunResult, RunSnapshot
 from contracts.spec import RunSpec
 from contracts.states import RunState
+from contracts.steps import StepRecord
 from contracts.tools import ToolInvocation, ToolResult
 from workflows.activity_options import activity_options
 from workflows.approval_book import ApprovalBook
 from workflows.details import current_details
+from workflows.failures import dead_letter_reason, message_of
 from workflows.gate import gate
 from workflows.ledger import RunLedger
 from workflows.model_calls import NoModelAvailable, Unavailable, ask_models
+from workflows.output_contract import contract_violation, reprompt
 from workflows.run_controls import RunControls
 from workflows.run_metrics import RunMetrics
+from workflows.saga import roll_back
 from workflows.state_machine import IllegalTransition
+from workflows.step_book import StepBook
 
 with workflow.unsafe.imports_passed_through():
     from activities.errors import TOOL_INPUT_INVALID, TOOL_REFUSED
@@ -76,6 +81,9 @@ class AgentRunWorkflow(RunControls):
         self._drive_task: asyncio.Task[None] | None = None
         self._published: tuple[RunState, bool] | None = None
         self._metrics = RunMetrics(spec.agent)
+        self._steps = StepBook()
+        self._uncompensated: list[str] = []
+        self._output_attempts = 0
 
     @workflow.run
     async def run(self, spec: RunSpec) -> RunResult:
@@ -89,13 +97,14 @@ class AgentRunWorkflow(RunControls):
         except asyncio.CancelledError:
             request = self._cancel_request
             if request is None:  # `temporal workflow cancel`: end as Temporal asks
-                self._end(RunState.CANCELED, "temporal", "workflow cancellation requested")
+                await self._end(RunState.CANCELED, "temporal", "workflow cancellation requested")
                 raise
-            self._end(RunState.CANCELED, f"user:{request.by}", request.reason)
+            await self._end(RunState.CANCELED, f"user:{request.by}", request.reason)
         except _RunFailed as failure:
             self._failure_reason = failure.reason
-            self._end(RunState.FAILED, SYSTEM, failure.reason)
-            raise ApplicationError(failure.reason, type=RUN_FAILED, non_retryable=True) from None
+            await self._end(RunState.FAILED, SYSTEM, failure.reason)
+            reason = self._failure_reason or failure.reason
+            raise ApplicationError(reason, type=RUN_FAILED, non_retryable=True) from None
         return RunResult(
             state=self._ledger.state,
             final_answer=self._final_answer,
@@ -111,6 +120,8 @@ class AgentRunWorkflow(RunControls):
         while True:
             response = await self._plan()
             if not response.tool_calls:
+                if self._answer_breaks_contract(response.text):
+                    continue
                 self._final_answer = response.text
                 self._move(RunState.COMPLETED, self._agent_actor, "final answer given")
                 return
@@ -168,11 +179,12 @@ class AgentRunWorkflow(RunControls):
                     ),
                     self._model_unavailable,
                     spec.retries.model,
+                    self._steps,
                 )
             except NoModelAvailable as none:
                 await self._wait_blocked("circuit_open", none.retry_in)
             except ActivityError as error:
-                raise _RunFailed(f"model_failed: {_cause_message(error)}") from None
+                raise _RunFailed(dead_letter_reason(f"model {spec.model.name}", error)) from None
 
     def _model_unavailable(self, model: ModelSpec, unavailable: Unavailable) -> None:
         self._note(
@@ -240,23 +252,35 @@ class AgentRunWorkflow(RunControls):
             step=self._budget.steps_used,
             args=call.arguments,
         )
+        step = self._steps.begin(
+            turn=self._budget.steps_used,
+            kind="tool",
+            name=tool.name,
+            summary=tool.summary(call.arguments),
+            side_effect=str(tool.side_effect),
+            call_id=call.id,
+            idempotency_key=invocation.idempotency_key,
+            args=call.arguments,
+        )
         try:
             result: ToolResult = await workflow.execute_activity(
                 tool.activity_name,
                 invocation,
                 result_type=ToolResult,
-                summary=tool.summary(call.arguments),
+                summary=step.summary,
                 **activity_options(self._spec.retries.for_tool(tool.name)),
             )
         except ActivityError as error:
+            self._steps.finish(step, "failed")
             self._metrics.tool_failed(tool.name)
             cause = error.cause
-            message = _cause_message(error)
+            message = message_of(error)
             if isinstance(cause, ApplicationError) and cause.type in TOLD_TO_MODEL:
                 self._note(EventKind.TOOL_FAILED, SYSTEM, f"{tool.name}: {message}", [call.id])
                 self._tell_model(call, f"error: {message}", is_error=True)
                 raise _TurnInterrupted from None
-            raise _RunFailed(f"tool_failed: {tool.name}: {message}") from None
+            raise _RunFailed(dead_letter_reason(f"tool {tool.name}", error)) from None
+        self._steps.finish(step, "completed")
         self._record(call, result)
 
     def _record(self, call: ToolCall, result: ToolResult) -> None:
@@ -314,9 +338,43 @@ class AgentRunWorkflow(RunControls):
         self._publish()
         return event
 
-    def _end(self, state: RunState, actor: str, detail: str) -> None:
+    async def _end(self, state: RunState, actor: str, detail: str) -> None:
+        """End the run; first undo its irreversible steps, if it has any (a saga)."""
         self._approvals.withdraw_all()
-        self._move(state, actor, detail)
+        if not self._steps.completed_irreversible():
+            self._move(state, actor, detail)
+            return
+        self._uncompensated = await roll_back(
+            self._steps,
+            run_id=self._run_id,
+            workspace=self._spec.workspace,
+            policy_for=self._spec.retries.for_tool,
+            record=lambda kind, text, evidence: self._note(kind, SYSTEM, text, evidence),
+        )
+        if not self._uncompensated:
+            self._move(RunState.ROLLED_BACK, actor, f"{detail}; every irreversible step undone")
+            return
+        left = "; ".join(self._uncompensated)
+        self._failure_reason = f"{detail}; rollback incomplete, uncompensated: {left}"
+        self._move(RunState.FAILED, actor, self._failure_reason)
+
+    def _answer_breaks_contract(self, answer: str) -> bool:
+        """True if the answer misses the output schema and the model is asked again."""
+        schema = self._spec.output_schema
+        violation = contract_violation(answer, schema) if schema is not None else None
+        if violation is None:
+            return False
+        self._note(
+            EventKind.OUTPUT_INVALID, self._agent_actor, f"{violation}; answer: {answer[:500]}"
+        )
+        if self._output_attempts >= self._spec.output_retries:
+            raise _RunFailed(
+                f"invalid_output: {violation} (after {self._output_attempts + 1} answers)"
+            )
+        self._output_attempts += 1
+        assert schema is not None
+        self._messages.append(Message(role="user", content=reprompt(violation, schema)))
+        return True
 
     def _publish(self) -> None:
         """Mirror the run into search attributes (only on change) and current details."""
@@ -355,13 +413,14 @@ class AgentRunWorkflow(RunControls):
             final_answer=self._final_answer,
             failure_reason=self._failure_reason,
             blocked_reason=self._blocked_reason,
+            retry_of=self._spec.retry_of,
+            uncompensated=self._uncompensated,
         )
+
+    @workflow.query(name="steps")
+    def steps(self) -> list[StepRecord]:
+        return self._steps.steps
 
     @workflow.query(name="events")
     def events(self, query: EventsQuery | None = None) -> list[RunEvent]:
         return self._ledger.after((query or EventsQuery()).after_seq)
-
-
-def _cause_message(error: ActivityError) -> str:
-    cause = error.cause
-    return cause.message if isinstance(cause, FailureError) else str(error)

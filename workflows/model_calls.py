@@ -10,6 +10,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
 from contracts.model_io import ModelRequest, ModelResponse, ModelSpec
 from contracts.retries import ActivityPolicy
 from workflows.activity_options import activity_options
+from workflows.step_book import StepBook
 
 with workflow.unsafe.imports_passed_through():
     from activities.llm import ENDPOINT_FAILURES, LLM_ACTIVITY
@@ -50,22 +51,32 @@ async def ask_models(
     request_for: Callable[[ModelSpec], ModelRequest],
     on_unavailable: Callable[[ModelSpec, Unavailable], None],
     policy: ActivityPolicy,
+    steps: StepBook,
 ) -> ModelResponse:
     """The first answer from `models`, tried in order; NoModelAvailable if none answers."""
     waits: list[timedelta] = []
     for model in models:
         request = request_for(model)
+        step = steps.begin(
+            turn=request.step,
+            kind="model",
+            name=model.name,
+            summary=f"model {model.name} step {request.step}",
+            side_effect="none",
+        )
         try:
             response: ModelResponse = await workflow.execute_activity(
                 LLM_ACTIVITY,
                 request,
                 result_type=ModelResponse,
                 task_queue=model.task_queue,
-                summary=f"model {model.name} step {request.step}",
+                summary=step.summary,
                 **activity_options(policy),
             )
+            steps.finish(step, "completed")
             return response
         except ActivityError as error:
+            steps.finish(step, "failed")
             unavailable = unavailability(error)
             if unavailable is None:
                 raise

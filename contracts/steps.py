@@ -1,0 +1,27 @@
+"""A run's steps: every activity it scheduled, in order, and whether it is safe to re-run."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+StepKind = Literal["model", "tool", "compensation"]
+StepStatus = Literal["running", "completed", "failed"]
+
+
+class StepRecord(BaseModel):
+    # Position among the activities the run scheduled (1-based): the k-th
+    # ActivityTaskScheduled event of the run's history, which `overseer reset` resets to.
+    index: int
+    turn: int  # the model turn it belongs to
+    kind: StepKind
+    name: str  # model name or tool name
+    summary: str
+    # read | idempotent | irreversible for tools; "none" for model calls.
+    side_effect: str
+    status: StepStatus = "running"
+    # Re-running repeats no effect: no side effect, an idempotency key the tool honours,
+    # or it never completed. Only a completed irreversible step is unsafe.
+    safe_to_rerun: bool = True
+    call_id: str | None = None
+    idempotency_key: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
