@@ -39,6 +39,16 @@ class CancelRequest(BaseModel):
     reason: str = Field(min_length=1)
 
 
+class ResetNote(BaseModel):
+    """Sent by `overseer reset` to the new run: who reset it, to which step, and why."""
+
+    by: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    to_step: int = Field(ge=1)
+    # Completed irreversible steps the reset re-runs (only with --force).
+    forced_over: list[str] = Field(default_factory=list)
+
+
 class DecisionReceipt(BaseModel):
     action_id: str
     verdict: Literal["approved", "rejected"]

@@ -19,9 +19,12 @@ from starters.commands import (
     cmd_inbox,
     cmd_ls,
     cmd_reject,
+    cmd_reset,
+    cmd_retry,
     cmd_run,
     cmd_server,
     cmd_status,
+    cmd_steps,
     cmd_top,
     cmd_watch,
     cmd_worker,
@@ -133,6 +136,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--follow", action="store_true", help="stream until it ends or waits for a human"
     )
     p.set_defaults(handler=cmd_events)
+
+    p = sub.add_parser("steps", help="each step of a run: effect, status, safe to re-run?")
+    _run_arg(p)
+    p.set_defaults(handler=cmd_steps)
+
+    p = sub.add_parser(
+        "reset",
+        help="re-run a run from step N (Temporal reset); refused over completed irreversible steps",
+    )
+    _run_arg(p)
+    p.add_argument("--to-step", type=int, required=True, help="step number from `overseer steps`")
+    p.add_argument("--force", action="store_true", help="reset even over irreversible steps")
+    p.add_argument("--reason", help="why (required with --force; recorded)")
+    p.add_argument("--as", dest="user", default=getpass.getuser())
+    p.set_defaults(handler=cmd_reset)
+
+    p = sub.add_parser("retry", help="start a fresh run from a run's spec, linked to it")
+    _run_arg(p)
+    p.set_defaults(handler=cmd_retry)
 
     p = sub.add_parser("approve", help="approve one pending action")
     _decision_args(p, reason_required=False)

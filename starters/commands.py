@@ -14,6 +14,7 @@ from starters.connection import connect, task_queue, temporal_address
 from starters.demo import DEMO_GOAL, run_demo
 from starters.errors import OverseerError
 from starters.follow import follow
+from starters.recovery import reset_run, retry_run, run_steps
 from starters.render import approval_block, event_line, snapshot_text
 from starters.runs import RunClient, start_run
 from starters.server import ServerAddress, check_port, launch, stop, wait_until_up
@@ -186,3 +187,33 @@ async def cmd_inbox(args: argparse.Namespace) -> int:
 
 async def cmd_top(args: argparse.Namespace) -> int:
     return await top(await connect(), args.limit)
+
+
+async def cmd_steps(args: argparse.Namespace) -> int:
+    steps = await run_steps(await connect(), args.run)
+    print(
+        f"{'STEP':>4}  {'TURN':>4}  {'KIND':<12} {'EFFECT':<12} {'STATUS':<10} {'RE-RUN':<7} WHAT"
+    )
+    for step in steps:
+        rerun = "safe" if step.safe_to_rerun else "UNSAFE"
+        print(
+            f"{step.index:>4}  {step.turn:>4}  {step.kind:<12} {step.side_effect:<12} "
+            f"{step.status:<10} {rerun:<7} {step.summary}"
+        )
+    return 0
+
+
+async def cmd_reset(args: argparse.Namespace) -> int:
+    if args.force and not args.reason:
+        raise OverseerError("--force needs --reason: a forced reset is recorded with why")
+    new_run = await reset_run(
+        await connect(), args.run, args.to_step, args.user, args.reason or "reset", args.force
+    )
+    print(f"reset run {args.run} to step {args.to_step}: it goes on as Temporal run {new_run}")
+    return 0
+
+
+async def cmd_retry(args: argparse.Namespace) -> int:
+    new_id = await retry_run(await connect(), args.run, task_queue())
+    print(f"started run {new_id} (retry of {args.run})")
+    return 0

@@ -57,11 +57,11 @@ async def start_run(
         spec = run_spec(agent, workspace, goal=goal, requester=requester, trace_id=trace_id)
         if replay_from is not None:
             spec = replaying(spec, replay_from)
-        await _start(client, run_id, spec, task_queue)
+        await start_spec(client, run_id, spec, task_queue)
     return run_id, spec
 
 
-async def _start(client: Client, run_id: str, spec: RunSpec, task_queue: str) -> None:
+async def start_spec(client: Client, run_id: str, spec: RunSpec, task_queue: str) -> None:
     agent, goal, requester = spec.agent, spec.goal, spec.requester
     await client.start_workflow(
         WORKFLOW_NAME,
@@ -74,6 +74,7 @@ async def _start(client: Client, run_id: str, spec: RunSpec, task_queue: str) ->
             f"**policy** {spec.policy.version} · **requester** {requester}\n\n"
             f"**Tools** {', '.join(spec.tools) or 'none'} · **max steps** "
             f"{spec.budget.max_steps}\n\n**Goal** {goal}\n\n**Trace** {spec.trace_id}"
+            + (f"\n\n**Retry of** {spec.retry_of}" if spec.retry_of else "")
         ),
     )
 

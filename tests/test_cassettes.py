@@ -66,7 +66,7 @@ async def test_a_changed_prompt_is_caught_on_replay(
     final = await snapshot(handle)
     assert final.state is RunState.FAILED
     assert final.failure_reason == (
-        f"non_retryable: model gpt-4o-mini: model turn 1 differs from the recording of {recorded.id}: "
-        "the prompt, a tool result or the tools changed"
+        "non_retryable: model gpt-4o-mini: model turn 1 differs from the recording of "
+        f"{recorded.id}: the prompt, a tool result or the tools changed"
     )
     assert not [e for e in await events(handle) if e.kind is EventKind.MODEL_TURN]

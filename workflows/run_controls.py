@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 from temporalio import workflow
 
-from contracts.approvals import CancelRequest, Decision, DecisionReceipt
+from contracts.approvals import CancelRequest, Decision, DecisionReceipt, ResetNote
 from contracts.events import EventKind, RunEvent
 from contracts.snapshot import RunSnapshot
 from workflows.approval_book import ApprovalBook, DecisionRefused, Verdict
@@ -81,6 +81,20 @@ class RunControls:
             self._refuse_signal("cancel", body, error)
             return
         self._request_cancel(request)
+
+    @workflow.signal(name="record_reset")
+    def record_reset(self, body: Any = None) -> None:
+        try:
+            note = ResetNote.model_validate(body)
+        except ValidationError as error:
+            self._refuse_signal("record_reset", body, error)
+            return
+        forced = f"; forced over: {', '.join(note.forced_over)}" if note.forced_over else ""
+        self._note(
+            EventKind.RESET,
+            f"user:{note.by}",
+            f"reset to step {note.to_step}: {note.reason}{forced}",
+        )
 
     def _signal_decision(self, name: str, body: Any, verdict: Verdict) -> None:
         # The SDK drops a signal whose body fails to deserialize with only a log line,
