@@ -8,14 +8,23 @@ from temporalio import activity
 
 T = TypeVar("T")
 
-HEARTBEAT_INTERVAL_SECONDS = 5.0
+MAX_HEARTBEAT_INTERVAL_SECONDS = 5.0
 
 
-async def heartbeat_while(work: Awaitable[T], interval: float = HEARTBEAT_INTERVAL_SECONDS) -> T:
+def _interval() -> float:
+    # Well inside the heartbeat timeout, whatever the run's retry config sets it to.
+    timeout = activity.info().heartbeat_timeout
+    if timeout is None:
+        return MAX_HEARTBEAT_INTERVAL_SECONDS
+    return min(MAX_HEARTBEAT_INTERVAL_SECONDS, timeout.total_seconds() / 3)
+
+
+async def heartbeat_while(work: Awaitable[T], interval: float | None = None) -> T:
     task = asyncio.ensure_future(work)
+    every = interval if interval is not None else _interval()
     try:
         while True:
-            done, _ = await asyncio.wait({task}, timeout=interval)
+            done, _ = await asyncio.wait({task}, timeout=every)
             if done:
                 return task.result()
             activity.heartbeat()
