@@ -158,11 +158,10 @@ async def test_the_server_killed_and_restarted_mid_run_every_run_completes(
     try:
         client = await connect_when_up(address.target)
         async with build_worker(client, "crash-test"):
-            handles = [
-                await start(client, make_spec(tmp_path / str(n)), "crash-test")
-                for n in range(3)
-                if not (tmp_path / str(n)).mkdir()
-            ]
+            workspaces = [tmp_path / str(n) for n in range(3)]
+            for workspace in workspaces:
+                workspace.mkdir()
+            handles = [await start(client, make_spec(w), "crash-test") for w in workspaces]
             waiting = [await wait_for_state(h, RunState.WAITING_FOR_APPROVAL) for h in handles]
 
             server.send_signal(signal.SIGKILL)
