@@ -88,6 +88,10 @@ class ApprovalBook:
         self._decided[request.action_id] = DecidedAction(request, verdict, decision)
         return request
 
+    def knows(self, action_id: str) -> bool:
+        """Pending or decided."""
+        return action_id in self._pending or action_id in self._decided
+
     def outcome(self, action_id: str) -> DecidedAction | None:
         return self._decided.get(action_id)
 

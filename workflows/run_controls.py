@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 from contracts.approvals import CancelRequest, Decision, DecisionReceipt, ResetNote
 from contracts.events import EventKind, RunEvent
@@ -38,16 +39,16 @@ class RunControls:
     # -- decisions: updates (validated, synchronous) -----------------------------------------
 
     @workflow.update(name="approve")
-    def approve(self, decision: Decision) -> DecisionReceipt:
-        return self._decide(decision, "approved")
+    async def approve(self, decision: Decision) -> DecisionReceipt:
+        return await self._decide_when_open(decision, "approved")
 
     @approve.validator
     def _validate_approve(self, decision: Decision) -> None:
         self._check_decision(decision)
 
     @workflow.update(name="reject")
-    def reject(self, decision: Decision) -> DecisionReceipt:
-        return self._decide(decision, "rejected")
+    async def reject(self, decision: Decision) -> DecisionReceipt:
+        return await self._decide_when_open(decision, "rejected")
 
     @reject.validator
     def _validate_reject(self, decision: Decision) -> None:
@@ -122,6 +123,16 @@ class RunControls:
             raise DecisionRefused(f"run has already ended ({self._ledger.state})")
         if self._cancel_request is not None:
             raise DecisionRefused(f"run is being canceled by {self._cancel_request.by}")
+
+    async def _decide_when_open(self, decision: Decision, verdict: Verdict) -> DecisionReceipt:
+        # The validator saw the action pending. On replay (a new worker after a crash) the
+        # accepted update can be applied before the activity result that opened the action,
+        # in the same activation: wait for the action rather than fail the workflow task.
+        await workflow.wait_condition(lambda: self._approvals.knows(decision.action_id))
+        try:
+            return self._decide(decision, verdict)
+        except DecisionRefused as refused:
+            raise ApplicationError(str(refused), type="DecisionRefused") from None
 
     def _decide(self, decision: Decision, verdict: Verdict) -> DecisionReceipt:
         request = self._approvals.decide(decision, verdict)
