@@ -18,3 +18,9 @@ def action_hash(tool: str, args: dict[str, Any]) -> str:
     """
     text = canonical_json({"tool": tool, "args": args})
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def idempotency_key(run_id: str, turn: int, call_id: str) -> str:
+    """The key a tool call presents on every attempt: from the run id, the model turn and
+    the call id only (never time or randomness), so a retry after a crash repeats nothing."""
+    return hashlib.sha256(f"{run_id}/{turn}/{call_id}".encode()).hexdigest()[:32]

@@ -106,6 +106,27 @@ def test_run_watch_approve_follow_status_ls(
     assert re.search(rf"{run}\s+completed\s+file-reporter", listed.stdout)
     assert run not in overseer(cli_env, "ls", "--state", "failed").stdout
 
+    steps = overseer(cli_env, "steps", run).stdout.splitlines()
+    assert steps[0].split() == ["STEP", "TURN", "KIND", "EFFECT", "STATUS", "RE-RUN", "WHAT"]
+    assert steps[6].split() == [
+        "6",
+        "3",
+        "tool",
+        "irreversible",
+        "completed",
+        "UNSAFE",
+        "tool",
+        "write_file",
+        "out/report.md",
+    ]
+    refused = overseer(cli_env, "reset", run, "--to-step", "2")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"overseer: error: refusing to reset {run} to step 2:")
+    unexplained = overseer(cli_env, "reset", run, "--to-step", "2", "--force")
+    assert unexplained.stderr == (
+        "overseer: error: --force needs --reason: a forced reset is recorded with why\n"
+    )
+
     again = overseer(cli_env, "approve", run, "--as", "alice")
     assert again.returncode == 1
     assert (

@@ -6,17 +6,14 @@ of the same names (for tools that can only signal); both are plain JSON.
 """
 
 import asyncio
-import hashlib
 from datetime import timedelta
-from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from contracts import search_attributes as sa
 from contracts.approvals import CancelRequest
 from contracts.events import EventKind, RunEvent
+from contracts.hashing import idempotency_key
 from contracts.model_io import (
     Message,
     ModelRequest,
@@ -32,12 +29,12 @@ from contracts.steps import StepRecord
 from contracts.tools import ToolInvocation, ToolResult
 from workflows.activity_options import activity_options
 from workflows.approval_book import ApprovalBook
-from workflows.details import current_details
 from workflows.failures import dead_letter_reason, message_of
 from workflows.gate import gate
 from workflows.ledger import RunLedger
 from workflows.model_calls import NoModelAvailable, Unavailable, ask_models
 from workflows.output_contract import contract_violation, reprompt
+from workflows.publishing import Published, publish
 from workflows.run_controls import RunControls
 from workflows.run_metrics import RunMetrics
 from workflows.saga import roll_back
@@ -79,7 +76,7 @@ class AgentRunWorkflow(RunControls):
         self._blocked_reason: str | None = None
         self._cancel_request: CancelRequest | None = None
         self._drive_task: asyncio.Task[None] | None = None
-        self._published: tuple[RunState, bool] | None = None
+        self._published: Published | None = None
         self._metrics = RunMetrics(spec.agent)
         self._steps = StepBook()
         self._uncompensated: list[str] = []
@@ -247,7 +244,7 @@ class AgentRunWorkflow(RunControls):
         invocation = ToolInvocation(
             run_id=self._run_id,
             call_id=call.id,
-            idempotency_key=self._idempotency_key(call),
+            idempotency_key=idempotency_key(self._run_id, self._budget.steps_used, call.id),
             workspace=self._spec.workspace,
             step=self._budget.steps_used,
             args=call.arguments,
@@ -297,11 +294,6 @@ class AgentRunWorkflow(RunControls):
     @property
     def _agent_actor(self) -> str:
         return f"agent:{self._spec.agent}"
-
-    def _idempotency_key(self, call: ToolCall) -> str:
-        # From run id, step and call id only: a retry presents the same key.
-        source = f"{self._run_id}/{self._budget.steps_used}/{call.id}"
-        return hashlib.sha256(source.encode()).hexdigest()[:32]
 
     def _tool_schemas(self) -> list[ToolSchema]:
         return [TOOLS[name].schema() for name in self._spec.tools if name in TOOLS]
@@ -377,23 +369,7 @@ class AgentRunWorkflow(RunControls):
         return True
 
     def _publish(self) -> None:
-        """Mirror the run into search attributes (only on change) and current details."""
-        snapshot = self.snapshot()
-        key = (snapshot.state, bool(snapshot.pending_approvals))
-        if key != self._published:
-            updates: list[SearchAttributeUpdate[Any]] = [
-                sa.RUN_STATE.value_set(snapshot.state.value),
-                sa.PENDING_APPROVAL.value_set(key[1]),
-            ]
-            if self._published is None:
-                updates += [
-                    sa.AGENT.value_set(self._spec.agent),
-                    sa.REQUESTER.value_set(self._spec.requester),
-                    sa.TRACE_ID.value_set(self._spec.trace_id),
-                ]
-            workflow.upsert_search_attributes(updates)
-            self._published = key
-        workflow.set_current_details(current_details(snapshot))
+        self._published = publish(self.snapshot(), self._published)
 
     # -- queries --------------------------------------------------------------------------
 
