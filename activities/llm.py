@@ -3,11 +3,14 @@
 from dataclasses import dataclass, field
 
 from opentelemetry import trace
+from pydantic import TypeAdapter
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.artifacts import ArtifactStore, default_store
 from activities.errors import UNKNOWN_PROVIDER
 from activities.heartbeat import heartbeat_while
+from activities.payloads import expand, offload
 from activities.providers import ModelProvider
 from activities.providers.anthropic_messages import AnthropicMessages
 from activities.providers.breaker import BreakerBoard
@@ -16,7 +19,9 @@ from activities.providers.openai_chat import OpenAIChat
 from activities.providers.pricing import cost_usd, price_for
 from activities.providers.replay import CassetteReplay
 from activities.providers.scripted import ScriptedPlanner
-from contracts.model_io import ModelRequest, ModelResponse
+from contracts.artifacts import ArtifactRef
+from contracts.cassette import request_fingerprint
+from contracts.model_io import Message, ModelRequest, ModelResponse
 
 LLM_ACTIVITY = "llm.complete"
 
@@ -39,6 +44,27 @@ class ModelActivities:
 
     breakers: BreakerBoard = field(default_factory=BreakerBoard)
     providers: dict[str, ModelProvider] = field(default_factory=default_providers)
+    store: ArtifactStore = field(default_factory=default_store)
+
+    async def _conversation(self, ref: ArtifactRef | None) -> list[Message]:
+        if ref is None:
+            return []
+        return TypeAdapter(list[Message]).validate_json(await self.store.get(ref.sha256))
+
+    async def _full_request(self, request: ModelRequest) -> tuple[ModelRequest, list[Message]]:
+        """The request with the whole conversation, payloads expanded, as providers want it."""
+        history = [*await self._conversation(request.conversation), *request.messages]
+        messages = await expand(self.store, history)
+        return request.model_copy(update={"messages": messages, "conversation": None}), history
+
+    async def _keep_out_of_history(
+        self, response: ModelResponse, full: ModelRequest, history: list[Message]
+    ) -> None:
+        response.request_fingerprint = request_fingerprint(full.messages, full.tools)
+        answer = Message(role="assistant", content=response.text, tool_calls=response.tool_calls)
+        conversation = TypeAdapter(list[Message]).dump_json([*history, answer])
+        response.conversation = await self.store.put(conversation, "application/json")
+        response.text, response.text_artifact = await offload(self.store, response.text)
 
     @activity.defn(name=LLM_ACTIVITY)
     async def complete(self, request: ModelRequest) -> ModelResponse:
@@ -52,8 +78,9 @@ class ModelActivities:
             )
         breaker = self.breakers.for_endpoint(spec.endpoint)
         breaker.before_call()
+        full, history = await self._full_request(request)
         try:
-            response = await heartbeat_while(provider.complete(request))
+            response = await heartbeat_while(provider.complete(full))
         except ApplicationError as error:
             if error.type in ENDPOINT_FAILURES and breaker.record_failure():
                 activity.metric_meter().create_counter(
@@ -61,6 +88,7 @@ class ModelActivities:
                 ).add(1, {"endpoint": spec.endpoint})
             raise
         breaker.record_success()
+        await self._keep_out_of_history(response, full, history)
         price = price_for(spec)
         if price is None:
             activity.logger.warning("no price for model %s: its cost counts as 0", spec.name)

@@ -23,6 +23,8 @@ class EventKind(StrEnum):
     OUTPUT_INVALID = "output_invalid"
     COMPENSATED = "compensated"
     COMPENSATION_FAILED = "compensation_failed"
+    # The run continued as new (a fresh history segment), its state carried over.
+    CONTINUED_AS_NEW = "continued_as_new"
     # An operator reset the run to an earlier step (`overseer reset`).
     RESET = "reset"
     # A signal that could not be applied (bad body, unknown action, ...).

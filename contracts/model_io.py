@@ -4,6 +4,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from contracts.artifacts import ArtifactRef
+
 
 class ToolCall(BaseModel):
     """One tool call the model asked for, arguments already parsed."""
@@ -23,6 +25,8 @@ class Message(BaseModel):
     tool_call_id: str | None = None
     # Set on tool messages: the tool result was an error, a denial or a rejection.
     is_error: bool = False
+    # The whole content, when `content` is only a preview of a large payload.
+    artifact: ArtifactRef | None = None
 
 
 class ToolSchema(BaseModel):
@@ -98,7 +102,10 @@ class ModelRequest(BaseModel):
     run_id: str
     step: int
     model: ModelSpec
+    # Only the messages since the previous model call: the conversation before them is in
+    # the artifact store (`conversation`), so history does not carry it again every turn.
     messages: list[Message]
+    conversation: ArtifactRef | None = None
     tools: list[ToolSchema] = Field(default_factory=list)
 
 
@@ -111,3 +118,9 @@ class ModelResponse(BaseModel):
     # The model version as the provider reported it (falls back to the spec's).
     model_version: str
     cost_usd: float = 0.0
+    # The whole conversation after this turn, in the artifact store.
+    conversation: ArtifactRef | None = None
+    # What the model was asked (see contracts.cassette): recorded for replay.
+    request_fingerprint: str = ""
+    # Set when `text` is only a preview of a very long answer.
+    text_artifact: ArtifactRef | None = None

@@ -45,3 +45,13 @@ class RunSpec(BaseModel):
     trace_id: str = ""
     # The run this one retries (`overseer retry`), if any.
     retry_of: str | None = None
+    # Continue as new after this many model turns in one segment (also whenever Temporal
+    # suggests it), so a long run's history stays small. None: only when suggested.
+    continue_as_new_after_steps: int | None = Field(default=None, ge=1)
+    # Set only on a run's later segments: the state carried over (see contracts.carry).
+    carried: "CarriedState | None" = None
+
+
+from contracts.carry import CarriedState  # noqa: E402  (CarriedState refers back to nothing here)
+
+RunSpec.model_rebuild()

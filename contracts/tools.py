@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from contracts.artifacts import ArtifactRef
+
 
 class SideEffect(StrEnum):
     """What re-running a tool does to the world."""
@@ -31,3 +33,6 @@ class ToolResult(BaseModel):
     output: str
     # Short, human-readable account of what happened (shown in events and the UI).
     summary: str = ""
+    # Set when the output was too large for history: `output` is then a preview and the
+    # whole output is in the artifact store.
+    artifact: ArtifactRef | None = None

@@ -6,7 +6,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from contracts.cassette import Cassette, CassetteEntry, request_fingerprint
+from contracts.cassette import Cassette, CassetteEntry
 from contracts.model_io import ModelRequest, ModelResponse
 from starters.errors import OverseerError
 
@@ -35,9 +35,8 @@ async def cassette_from_history(client: Client, run_id: str) -> Cassette:
                     entries.append(
                         CassetteEntry(
                             turn=len(entries) + 1,
-                            request_fingerprint=request_fingerprint(
-                                request.messages, request.tools
-                            ),
+                            # Recorded by the model activity over the whole conversation.
+                            request_fingerprint=decoded[0].request_fingerprint,
                             response=decoded[0],
                         )
                     )

@@ -12,6 +12,7 @@ from typing import Any
 from contracts.states import RunState
 from starters.commands import (
     cmd_approve,
+    cmd_artifact,
     cmd_cancel,
     cmd_cassette,
     cmd_demo,
@@ -136,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--follow", action="store_true", help="stream until it ends or waits for a human"
     )
     p.set_defaults(handler=cmd_events)
+
+    p = sub.add_parser("artifact", help="fetch a payload kept out of history (artifact get REF)")
+    artifact = p.add_subparsers(dest="artifact_command", required=True, metavar="ACTION")
+    p = artifact.add_parser("get", help="write an artifact's bytes to stdout or --out")
+    p.add_argument("ref", help="sha256:<hex>, as in a run's events")
+    p.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    p.set_defaults(handler=cmd_artifact)
 
     p = sub.add_parser("steps", help="each step of a run: effect, status, safe to re-run?")
     _run_arg(p)

@@ -3,12 +3,16 @@
 import argparse
 import asyncio
 import signal
+import sys
 
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 
+from activities.artifacts import default_store
 from contracts import WORKFLOW_NAME
 from contracts import search_attributes as sa
 from contracts.approvals import CancelRequest, Decision
+from contracts.artifacts import ArtifactRef
 from starters.cassette import cassette_from_history
 from starters.connection import connect, task_queue, temporal_address
 from starters.demo import DEMO_GOAL, run_demo
@@ -216,4 +220,17 @@ async def cmd_reset(args: argparse.Namespace) -> int:
 async def cmd_retry(args: argparse.Namespace) -> int:
     new_id = await retry_run(await connect(), args.run, task_queue())
     print(f"started run {new_id} (retry of {args.run})")
+    return 0
+
+
+async def cmd_artifact(args: argparse.Namespace) -> int:
+    try:
+        data = await default_store().get(ArtifactRef.parse(args.ref))
+    except ApplicationError as error:
+        raise OverseerError(error.message) from None
+    if args.out:
+        args.out.write_bytes(data)
+        print(f"wrote {len(data)} bytes to {args.out}")
+    else:
+        sys.stdout.buffer.write(data)
     return 0

@@ -1,5 +1,6 @@
 """A real Temporal dev server for the whole session; a fresh task queue and worker per test."""
 
+import os
 import sysconfig
 import uuid
 from collections.abc import AsyncIterator
@@ -29,6 +30,14 @@ def venv_binary(name: str) -> str:
     if not path.exists():
         raise RuntimeError(f"{path} is missing: install the dev extra (pip install -e '.[dev]')")
     return str(path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def artifact_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tests (and the workers they spawn) keep artifacts in a temporary store."""
+    root = tmp_path_factory.mktemp("artifacts")
+    os.environ["OVERSEER_ARTIFACTS"] = str(root)
+    return root
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
-from activities.tools.activity import tool_activity
+from activities.tools.activity import MAX_RESULT_ENV, tool_activity
 from activities.tools.registry import TOOLS
 from activities.tools.tickets import tracker_path
 from contracts.approvals import CancelRequest
@@ -141,17 +141,18 @@ async def test_a_poison_input_is_a_dead_letter_and_retry_starts_a_linked_run(
 
 
 async def test_an_oversized_result_fails_once_instead_of_retrying_forever(
-    client: Client, worker: Worker, tmp_path: Path
+    client: Client, worker: Worker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "big.txt").write_text("x" * (1024 * 1024))
-    script = [turn("read_file", path="big.txt", max_bytes=2 * 1024 * 1024)]
+    monkeypatch.setenv(MAX_RESULT_ENV, str(1024 * 1024))
+    (tmp_path / "big.txt").write_text("x" * (2 * 1024 * 1024))
+    script = [turn("read_file", path="big.txt", max_bytes=4 * 1024 * 1024)]
     handle = await start(client, make_spec(tmp_path, script), worker.task_queue)
     with pytest.raises(WorkflowFailureError):
         await handle.result()
     final = await snapshot(handle)
     assert final.failure_reason == (
-        "result_too_large: tool read_file: read_file returned 1048576 bytes, over the "
-        "524288 byte limit for a result kept in history"
+        "result_too_large: tool read_file: read_file returned 2097152 bytes, over the "
+        "1048576 byte limit for a tool result"
     )
     attempts = [
         event.activity_task_started_event_attributes.attempt

@@ -12,6 +12,8 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from contracts.approvals import CancelRequest
+from contracts.artifacts import ArtifactRef
+from contracts.carry import CarriedState
 from contracts.events import EventKind, RunEvent
 from contracts.hashing import idempotency_key
 from contracts.model_io import (
@@ -69,8 +71,14 @@ class AgentRunWorkflow(RunControls):
         self._spec = spec
         self._ledger = RunLedger(spec)
         self._approvals = ApprovalBook()
-        self._budget = BudgetUsage(max_steps=spec.budget.max_steps)
-        self._messages: list[Message] = []
+        carried = spec.carried
+        self._budget = carried.budget if carried else BudgetUsage(max_steps=spec.budget.max_steps)
+        # Messages since the last model call; the conversation before them lives in the
+        # artifact store (self._conversation), so it is not resent through history.
+        self._unsent: list[Message] = list(carried.unsent) if carried else []
+        self._conversation: ArtifactRef | None = carried.conversation if carried else None
+        self._segment = carried.segment if carried else 0
+        self._segment_start = self._budget.steps_used
         self._final_answer: str | None = None
         self._failure_reason: str | None = None
         self._blocked_reason: str | None = None
@@ -78,13 +86,14 @@ class AgentRunWorkflow(RunControls):
         self._drive_task: asyncio.Task[None] | None = None
         self._published: Published | None = None
         self._metrics = RunMetrics(spec.agent)
-        self._steps = StepBook()
+        self._steps = StepBook(carried.steps if carried else None)
         self._uncompensated: list[str] = []
-        self._output_attempts = 0
+        self._output_attempts = carried.output_attempts if carried else 0
 
     @workflow.run
     async def run(self, spec: RunSpec) -> RunResult:
-        self._metrics.started()
+        if spec.carried is None:
+            self._metrics.started()
         self._publish()
         self._drive_task = asyncio.create_task(self._drive())
         try:
@@ -113,8 +122,11 @@ class AgentRunWorkflow(RunControls):
     # -- the loop -------------------------------------------------------------------------
 
     async def _drive(self) -> None:
-        self._load_context()
+        if self._spec.carried is None:
+            self._load_context()
         while True:
+            if self._time_to_continue_as_new():
+                await self._continue_as_new()
             response = await self._plan()
             if not response.tool_calls:
                 if self._answer_breaks_contract(response.text):
@@ -128,11 +140,33 @@ class AgentRunWorkflow(RunControls):
             except _TurnInterrupted:
                 self._skip_unanswered(response.tool_calls)
 
+    def _time_to_continue_as_new(self) -> bool:
+        every = self._spec.continue_as_new_after_steps
+        due = every is not None and self._budget.steps_used - self._segment_start >= every
+        return due or workflow.info().is_continue_as_new_suggested()
+
+    async def _continue_as_new(self) -> None:
+        """Start a fresh history segment with the run's state; the run id stays the same."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._note(EventKind.CONTINUED_AS_NEW, SYSTEM, f"segment {self._segment + 1} begins")
+        carried = CarriedState(
+            state=self._ledger.state,
+            events=self._ledger.events,
+            steps=self._steps.steps,
+            budget=self._budget,
+            conversation=self._conversation,
+            unsent=self._unsent,
+            model_version=self._ledger.model_version,
+            output_attempts=self._output_attempts,
+            segment=self._segment + 1,
+        )
+        workflow.continue_as_new(self._spec.model_copy(update={"carried": carried}))
+
     def _load_context(self) -> None:
         spec = self._spec
         if spec.instructions:
-            self._messages.append(Message(role="system", content=spec.instructions))
-        self._messages.append(Message(role="user", content=spec.goal))
+            self._unsent.append(Message(role="system", content=spec.instructions))
+        self._unsent.append(Message(role="user", content=spec.goal))
         self._move(RunState.CONTEXT_LOADED, SYSTEM, f"goal and instructions of {spec.agent}")
 
     async def _plan(self) -> ModelResponse:
@@ -153,9 +187,8 @@ class AgentRunWorkflow(RunControls):
             response.cost_usd,
         )
         self._ledger.model_version = response.model_version
-        self._messages.append(
-            Message(role="assistant", content=response.text, tool_calls=response.tool_calls)
-        )
+        self._conversation = response.conversation  # it holds the messages sent, and the answer
+        self._unsent = []
         asks = ", ".join(call.name for call in response.tool_calls) or "nothing (final answer)"
         self._note(EventKind.MODEL_TURN, self._agent_actor, f"asks for {asks}")
         return response
@@ -171,7 +204,8 @@ class AgentRunWorkflow(RunControls):
                         run_id=self._run_id,
                         step=step,
                         model=model,
-                        messages=self._messages,
+                        messages=self._unsent,
+                        conversation=self._conversation,
                         tools=self._tool_schemas(),
                     ),
                     self._model_unavailable,
@@ -282,8 +316,9 @@ class AgentRunWorkflow(RunControls):
 
     def _record(self, call: ToolCall, result: ToolResult) -> None:
         self._budget.tool_calls += 1
-        self._note(EventKind.TOOL_RESULT, SYSTEM, f"{call.name}: {result.summary}", [call.id])
-        self._tell_model(call, result.output, is_error=False)
+        evidence = [call.id, *([str(result.artifact)] if result.artifact else [])]
+        self._note(EventKind.TOOL_RESULT, SYSTEM, f"{call.name}: {result.summary}", evidence)
+        self._tell_model(call, result.output, is_error=False, artifact=result.artifact)
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -298,13 +333,21 @@ class AgentRunWorkflow(RunControls):
     def _tool_schemas(self) -> list[ToolSchema]:
         return [TOOLS[name].schema() for name in self._spec.tools if name in TOOLS]
 
-    def _tell_model(self, call: ToolCall, content: str, is_error: bool) -> None:
-        self._messages.append(
-            Message(role="tool", content=content, tool_call_id=call.id, is_error=is_error)
+    def _tell_model(
+        self, call: ToolCall, content: str, is_error: bool, artifact: ArtifactRef | None = None
+    ) -> None:
+        self._unsent.append(
+            Message(
+                role="tool",
+                content=content,
+                tool_call_id=call.id,
+                is_error=is_error,
+                artifact=artifact,
+            )
         )
 
     def _skip_unanswered(self, calls: list[ToolCall]) -> None:
-        answered = {m.tool_call_id for m in self._messages if m.role == "tool"}
+        answered = {m.tool_call_id for m in self._unsent if m.role == "tool"}
         for call in calls:
             if call.id not in answered:
                 self._tell_model(call, "skipped: an earlier call in this turn did not run", True)
@@ -365,7 +408,7 @@ class AgentRunWorkflow(RunControls):
             )
         self._output_attempts += 1
         assert schema is not None
-        self._messages.append(Message(role="user", content=reprompt(violation, schema)))
+        self._unsent.append(Message(role="user", content=reprompt(violation, schema)))
         return True
 
     def _publish(self) -> None:

@@ -11,10 +11,11 @@ from workflows.state_machine import check_transition
 
 class RunLedger:
     def __init__(self, spec: RunSpec) -> None:
-        self.state = RunState.CREATED
-        self.events: list[RunEvent] = []
+        carried = spec.carried
+        self.state = carried.state if carried else RunState.CREATED
+        self.events: list[RunEvent] = list(carried.events) if carried else []
         # The model version as last reported by the provider (starts as the spec's).
-        self.model_version = spec.model.version
+        self.model_version = carried.model_version if carried else spec.model.version
         self.policy_version = spec.policy.version
         self.trace_id = spec.trace_id
 

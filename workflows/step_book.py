@@ -6,8 +6,8 @@ from contracts.steps import StepKind, StepRecord, StepStatus
 
 
 class StepBook:
-    def __init__(self) -> None:
-        self.steps: list[StepRecord] = []
+    def __init__(self, carried: list[StepRecord] | None = None) -> None:
+        self.steps: list[StepRecord] = list(carried or [])
 
     def begin(
         self,

@@ -12,17 +12,20 @@ from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.artifacts import default_store
 from activities.errors import RESULT_TOO_LARGE, TOOL_INPUT_INVALID
 from activities.heartbeat import heartbeat_while
+from activities.payloads import offload
 from activities.tools.base import ToolContext, ToolDefinition
 from activities.tools.registry import TOOLS
 from contracts.tools import ToolInvocation, ToolResult
 
 ToolActivity = Callable[[ToolInvocation], Coroutine[Any, Any, ToolResult]]
 
-# A result travels through workflow history, whose payloads Temporal caps at 2 MiB (and a
-# too-large result would be retried forever): past this size the call fails, once.
-MAX_RESULT_BYTES = 512 * 1024
+# Results over 128 KiB go to the artifact store (history keeps a reference); past this
+# size (OVERSEER_MAX_RESULT_BYTES) a result is refused: the call fails once, never retried.
+MAX_RESULT_BYTES = 64 * 1024 * 1024
+MAX_RESULT_ENV = "OVERSEER_MAX_RESULT_BYTES"
 # Chaos testing only: hold each tool call this long after its effect, so a worker can be
 # killed between the effect and the recording of its result (scripts/chaos.py).
 CHAOS_DELAY_ENV = "OVERSEER_CHAOS_TOOL_DELAY_SECONDS"
@@ -54,17 +57,24 @@ def _parse(tool: ToolDefinition, invocation: ToolInvocation) -> tuple[BaseModel,
     return args, context
 
 
-def _result(tool: ToolDefinition, invocation: ToolInvocation, output: str) -> ToolResult:
+async def _result(tool: ToolDefinition, invocation: ToolInvocation, output: str) -> ToolResult:
+    """The result, with a large output kept in the artifact store (history gets a preview
+    and a reference). Only once it is stored does the call count as done."""
     size = len(output.encode("utf-8"))
-    if size > MAX_RESULT_BYTES:
+    limit = int(os.environ.get(MAX_RESULT_ENV) or MAX_RESULT_BYTES)
+    if size > limit:
         raise ApplicationError(
-            f"{tool.name} returned {size} bytes, over the {MAX_RESULT_BYTES} byte limit "
-            "for a result kept in history",
+            f"{tool.name} returned {size} bytes, over the {limit} byte limit for a tool result",
             type=RESULT_TOO_LARGE,
             non_retryable=True,
         )
+    kept, artifact = await offload(default_store(), output)
     return ToolResult(
-        call_id=invocation.call_id, tool=tool.name, output=output, summary=_summarize(output)
+        call_id=invocation.call_id,
+        tool=tool.name,
+        output=kept,
+        summary=_summarize(output),
+        artifact=artifact,
     )
 
 
@@ -75,7 +85,7 @@ def tool_activity(tool: ToolDefinition) -> ToolActivity:
         output = await heartbeat_while(tool.run(args, context))
         if delay := float(os.environ.get(CHAOS_DELAY_ENV) or 0):
             await heartbeat_while(asyncio.sleep(delay))
-        result = _result(tool, invocation, output)
+        result = await _result(tool, invocation, output)
         trace.get_current_span().set_attributes(
             {
                 "overseer.state": "executing",
@@ -104,7 +114,7 @@ def compensation_activity(tool: ToolDefinition) -> ToolActivity:
         args, context = _parse(tool, invocation)
         output = await heartbeat_while(compensate(args, context))
         activity.logger.info("compensated %s: %s", tool.summary(invocation.args), output)
-        return _result(tool, invocation, output)
+        return await _result(tool, invocation, output)
 
     return undo_tool
 
