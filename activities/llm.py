@@ -19,6 +19,7 @@ from activities.providers.openai_chat import OpenAIChat
 from activities.providers.pricing import cost_usd, price_for
 from activities.providers.replay import CassetteReplay
 from activities.providers.scripted import ScriptedPlanner
+from activities.tools.registry import tool_schema
 from contracts.artifacts import ArtifactRef
 from contracts.cassette import request_fingerprint
 from contracts.model_io import Message, ModelRequest, ModelResponse
@@ -55,7 +56,9 @@ class ModelActivities:
         """The request with the whole conversation, payloads expanded, as providers want it."""
         history = [*await self._conversation(request.conversation), *request.messages]
         messages = await expand(self.store, history)
-        return request.model_copy(update={"messages": messages, "conversation": None}), history
+        tools = request.tools or [tool_schema(name) for name in request.tool_names]
+        update = {"messages": messages, "conversation": None, "tools": tools}
+        return request.model_copy(update=update), history
 
     async def _keep_out_of_history(
         self, response: ModelResponse, full: ModelRequest, history: list[Message]

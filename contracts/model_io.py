@@ -106,6 +106,9 @@ class ModelRequest(BaseModel):
     # the artifact store (`conversation`), so history does not carry it again every turn.
     messages: list[Message]
     conversation: ArtifactRef | None = None
+    # The workflow names the tools; the model activity adds their schemas (they are the
+    # same every turn, so history does not carry them).
+    tool_names: list[str] = Field(default_factory=list)
     tools: list[ToolSchema] = Field(default_factory=list)
 
 

@@ -18,10 +18,30 @@ from workflows.agent_run import AgentRunWorkflow
 
 log = logging.getLogger("overseer.worker")
 
-# Contracts are pure pydantic models and activities are only read for declarations:
-# passing them through saves re-importing them for every workflow run.
+# The sandbox re-imports (and compiles) every module a workflow imports, for every workflow
+# run, unless it is passed through. Contracts are pure pydantic models, activities are only
+# read for declarations, and the workflow's helper modules hold no state: pass them through.
+# The workflow class's own module (workflows.agent_run) stays sandboxed.
+WORKFLOW_HELPERS = (
+    "workflows.activity_options",
+    "workflows.approval_book",
+    "workflows.details",
+    "workflows.failures",
+    "workflows.gate",
+    "workflows.ledger",
+    "workflows.model_calls",
+    "workflows.output_contract",
+    "workflows.publishing",
+    "workflows.run_controls",
+    "workflows.run_metrics",
+    "workflows.saga",
+    "workflows.state_machine",
+    "workflows.step_book",
+)
 SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("contracts", "activities")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "contracts", "activities", "jsonschema", *WORKFLOW_HELPERS
+    )
 )
 GRACEFUL_SHUTDOWN = timedelta(seconds=15)
 

@@ -22,7 +22,6 @@ from contracts.model_io import (
     ModelResponse,
     ModelSpec,
     ToolCall,
-    ToolSchema,
 )
 from contracts.snapshot import BudgetUsage, EventsQuery, RunResult, RunSnapshot
 from contracts.spec import RunSpec
@@ -206,7 +205,7 @@ class AgentRunWorkflow(RunControls):
                         model=model,
                         messages=self._unsent,
                         conversation=self._conversation,
-                        tools=self._tool_schemas(),
+                        tool_names=[name for name in spec.tools if name in TOOLS],
                     ),
                     self._model_unavailable,
                     spec.retries.model,
@@ -330,9 +329,6 @@ class AgentRunWorkflow(RunControls):
     def _agent_actor(self) -> str:
         return f"agent:{self._spec.agent}"
 
-    def _tool_schemas(self) -> list[ToolSchema]:
-        return [TOOLS[name].schema() for name in self._spec.tools if name in TOOLS]
-
     def _tell_model(
         self, call: ToolCall, content: str, is_error: bool, artifact: ArtifactRef | None = None
     ) -> None:
@@ -418,7 +414,9 @@ class AgentRunWorkflow(RunControls):
 
     @workflow.query(name="snapshot")
     def snapshot(self) -> RunSnapshot:
-        return RunSnapshot(
+        # Built on every event for the Web UI's details: every field is already valid,
+        # so skip pydantic's validation.
+        return RunSnapshot.model_construct(
             run_id=self._run_id,
             agent=self._spec.agent,
             goal=self._spec.goal,

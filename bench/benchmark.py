@@ -1,0 +1,493 @@
+"""Overseer against bare Temporal, measured in the same run on the same server.
+
+Not part of `make test`. From the repo root, after `make test` made the venv:
+
+    .venv/bin/python -m bench.benchmark            # prints the table, writes BENCHMARKS.md
+
+Both sides run their worker in a subprocess (so its CPU and memory can be read from /proc)
+against one embedded Temporal dev server started for the benchmark.
+"""
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from contracts import WORKFLOW_NAME
+from contracts.approvals import Decision
+from contracts.model_io import ModelSpec, ScriptedCall, ScriptTurn
+from contracts.snapshot import RunSnapshot
+from contracts.spec import BudgetSpec, PolicySpec, RunSpec
+from starters.server import ServerAddress, dev_server_command
+
+SCRIPTS = Path(sysconfig.get_path("scripts"))
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@dataclass
+class Row:
+    name: str
+    overseer: float
+    bare: float
+    unit: str
+    target: str = ""
+    ok: bool | None = None
+
+    @property
+    def ratio(self) -> float:
+        return self.overseer / self.bare if self.bare else float("nan")
+
+
+class WorkerProcess:
+    """A worker subprocess whose CPU time and memory we can read."""
+
+    def __init__(self, command: list[str], address: str, queue: str, workspace: Path) -> None:
+        env = {**os.environ, "TEMPORAL_ADDRESS": address, "OVERSEER_TASK_QUEUE": queue}
+        env["OVERSEER_ARTIFACTS"] = str(workspace / "artifacts")
+        self.process = subprocess.Popen(
+            command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def spec(workspace: Path, script: list[ScriptTurn], **extra: Any) -> RunSpec:
+    fields: dict[str, Any] = {
+        "agent": "bench",
+        "goal": "benchmark",
+        "model": ModelSpec(script=script),
+        "tools": ["list_files", "read_file", "write_file"],
+        "workspace": str(workspace),
+        "policy": PolicySpec(require_approval=[]),
+    }
+    fields.update(extra)
+    return RunSpec(**fields)
+
+
+ONE_TOOL = [ScriptTurn(tool_calls=[ScriptedCall(tool="list_files")]), ScriptTurn(say="done")]
+WRITE = [
+    ScriptTurn(
+        tool_calls=[ScriptedCall(tool="write_file", args={"path": "o.txt", "content": "x"})]
+    ),
+    ScriptTurn(say="done"),
+]
+
+
+class Bench:
+    def __init__(self, client: Client, address: str, workspace: Path) -> None:
+        self.client = client
+        self.address = address
+        self.workspace = workspace
+
+    async def start_runs(self, queue: str, specs: list[RunSpec]) -> list[WorkflowHandle[Any, Any]]:
+        return list(
+            await asyncio.gather(
+                *(
+                    self.client.start_workflow(
+                        WORKFLOW_NAME, s, id=f"bench-{uuid.uuid4().hex}", task_queue=queue
+                    )
+                    for s in specs
+                )
+            )
+        )
+
+    async def start_bare(
+        self, queue: str, count: int, activities: int, payload: str, wait: bool
+    ) -> list[WorkflowHandle[Any, Any]]:
+        return list(
+            await asyncio.gather(
+                *(
+                    self.client.start_workflow(
+                        "BareWorkflow",
+                        args=[activities, payload, wait],
+                        id=f"bare-{uuid.uuid4().hex}",
+                        task_queue=queue,
+                    )
+                    for _ in range(count)
+                )
+            )
+        )
+
+    async def throughput(self, runs: int) -> list[Row]:
+        async def work(queue_o: str, queue_b: str) -> list[Row]:
+            rows = []
+            timings = {}
+            for side in ("bare", "overseer"):
+                worker = self.bare_worker if side == "bare" else self.overseer_worker
+                cpu = worker.cpu_seconds()
+                began = time.perf_counter()
+                if side == "bare":
+                    handles = await self.start_bare(queue_b, runs, 3, "x", False)
+                else:
+                    handles = await self.start_runs(
+                        queue_o, [spec(self.workspace, ONE_TOOL) for _ in range(runs)]
+                    )
+                await asyncio.gather(*(h.result() for h in handles))
+                elapsed = time.perf_counter() - began
+                timings[side] = (runs / elapsed, (worker.cpu_seconds() - cpu) / runs * 1000)
+            rows.append(
+                Row(
+                    "throughput (runs/s)",
+                    timings["overseer"][0],
+                    timings["bare"][0],
+                    "runs/s",
+                    ">= 0.95x",
+                    timings["overseer"][0] / timings["bare"][0] >= 0.95,
+                )
+            )
+            rows.append(
+                Row(
+                    "worker CPU per run",
+                    timings["overseer"][1],
+                    timings["bare"][1],
+                    "ms",
+                    "<= 1.3x",
+                    timings["overseer"][1] / timings["bare"][1] <= 1.3,
+                )
+            )
+            return rows
+
+        return await self._run_with_workers(work)
+
+    async def _run_with_workers(
+        self, work: Callable[[str, str], Awaitable[list[Row]]]
+    ) -> list[Row]:
+        queue_o, queue_b = f"o-{uuid.uuid4().hex[:6]}", f"b-{uuid.uuid4().hex[:6]}"
+        self.overseer_worker = WorkerProcess(
+            [str(SCRIPTS / "overseer"), "worker"], self.address, queue_o, self.workspace
+        )
+        self.bare_worker = WorkerProcess(
+            [sys.executable, "-m", "bench.bare"], self.address, queue_b, self.workspace
+        )
+        await asyncio.sleep(3)  # both workers connect and start polling
+        try:
+            return await work(queue_o, queue_b)
+        finally:
+            self.overseer_worker.stop()
+            self.bare_worker.stop()
+
+    async def approval_latency(self, runs: int) -> list[Row]:
+        async def work(queue_o: str, queue_b: str) -> list[Row]:
+            policy = PolicySpec(require_approval=["write_file"])
+            handles = await self.start_runs(
+                queue_o, [spec(self.workspace / f"a{n}", WRITE, policy=policy) for n in range(runs)]
+            )
+            for n in range(runs):
+                (self.workspace / f"a{n}").mkdir(exist_ok=True)
+            overseer_ms = []
+            for handle in handles:
+                snapshot = await wait_waiting(handle)
+                request = snapshot.pending_approvals[0]
+                await handle.execute_update(
+                    "approve",
+                    Decision(
+                        action_id=request.action_id,
+                        args_sha256=request.args_sha256,
+                        approver="bench",
+                    ),
+                )
+                await handle.result()
+                overseer_ms.append(await accepted_to_scheduled_ms(handle))
+            bare_handles = await self.start_bare(queue_b, runs, 1, "x", True)
+            bare_ms = []
+            for handle in bare_handles:
+                await first_activity_done(handle)
+                await handle.execute_update("go")
+                await handle.result()
+                bare_ms.append(await accepted_to_scheduled_ms(handle))
+            p99 = pct(overseer_ms, 0.99)
+            return [
+                Row(
+                    "approval -> tool scheduled p50", pct(overseer_ms, 0.5), pct(bare_ms, 0.5), "ms"
+                ),
+                Row(
+                    "approval -> tool scheduled p99",
+                    p99,
+                    pct(bare_ms, 0.99),
+                    "ms",
+                    "<= 100 ms",
+                    p99 <= 100,
+                ),
+            ]
+
+        return await self._run_with_workers(work)
+
+    async def history_per_call(self) -> list[Row]:
+        async def work(queue_o: str, queue_b: str) -> list[Row]:
+            rows = []
+            for size, label in ((1_000, "1 KB"), (100_000, "100 KB"), (1_000_000, "1 MB")):
+                folder = self.workspace / f"ctx{size}"
+                folder.mkdir(exist_ok=True)
+                (folder / "context.txt").write_text("y" * size)
+                script = [
+                    ScriptTurn(
+                        tool_calls=[
+                            ScriptedCall(
+                                tool="read_file",
+                                args={"path": "context.txt", "max_bytes": 2_000_000},
+                            )
+                        ]
+                    ),
+                    ScriptTurn(say="done"),
+                ]
+                [handle] = await self.start_runs(queue_o, [spec(folder, script)])
+                await handle.result()
+                per_call = await history_size(handle) / 2
+                [bare] = await self.start_bare(queue_b, 1, 2, "y" * size, False)
+                await bare.result()
+                bare_per = await history_size(bare) / 2
+                rows.append(
+                    Row(
+                        f"history per model call, {label} context",
+                        per_call / 1024,
+                        bare_per / 1024,
+                        "KB",
+                        "<= 8 KB",
+                        per_call <= 8 * 1024,
+                    )
+                )
+            [one] = await self.start_runs(queue_o, [spec(self.workspace, ONE_TOOL)])
+            await one.result()
+            [bare] = await self.start_bare(queue_b, 1, 3, "x", False)
+            await bare.result()
+            size = await history_size(one)
+            rows.append(
+                Row(
+                    "history of a one-tool run",
+                    size / 1024,
+                    await history_size(bare) / 1024,
+                    "KB",
+                    "<= 8 KB",
+                    size <= 8 * 1024,
+                )
+            )
+            return rows
+
+        return await self._run_with_workers(work)
+
+    async def long_run(self, steps: int) -> list[Row]:
+        async def work(queue_o: str, queue_b: str) -> list[Row]:
+            script = [ScriptTurn(tool_calls=[ScriptedCall(tool="list_files")])] * steps
+            script = [*script, ScriptTurn(say="done")]
+            long_spec = spec(
+                self.workspace,
+                script,
+                budget=BudgetSpec(max_steps=steps + 1),
+                continue_as_new_after_steps=100,
+            )
+            began = time.perf_counter()
+            [handle] = await self.start_runs(queue_o, [long_spec])
+            latest = self.client.get_workflow_handle(handle.id)
+            await latest.result()
+            elapsed = time.perf_counter() - began
+            last_segment = await history_size(latest)
+            began = time.perf_counter()
+            [bare] = await self.start_bare(queue_b, 1, 2 * steps + 1, "x", False)
+            await bare.result()
+            bare_elapsed = time.perf_counter() - began
+            return [
+                Row(
+                    f"{steps}-step run: last segment history",
+                    last_segment / 1024,
+                    await history_size(bare) / 1024,
+                    "KB",
+                ),
+                Row(f"{steps}-step run: wall time", elapsed, bare_elapsed, "s"),
+            ]
+
+        return await self._run_with_workers(work)
+
+    async def waiting_fleet(self, runs: int, samples: int) -> list[Row]:
+        async def work(queue_o: str, queue_b: str) -> list[Row]:
+            policy = PolicySpec(require_approval=["write_file"])
+            base_rss = (self.overseer_worker.rss_mb(), self.bare_worker.rss_mb())
+            handles: list[WorkflowHandle[Any, Any]] = []
+            for chunk in range(0, runs, 200):
+                handles += await self.start_runs(
+                    queue_o,
+                    [
+                        spec(self.workspace, WRITE, policy=policy)
+                        for _ in range(min(200, runs - chunk))
+                    ],
+                )
+            bare = await self.start_bare(queue_b, runs, 1, "x", True)
+            await wait_waiting(handles[-1], within=600)
+            for handle in handles[:: max(1, runs // 20)]:
+                await wait_waiting(handle, within=600)
+            await first_activity_done(bare[-1])
+            overseer_q, bare_q = [], []
+            for n in range(samples):
+                began = time.perf_counter()
+                await handles[n * runs // samples].query("snapshot", result_type=RunSnapshot)
+                overseer_q.append((time.perf_counter() - began) * 1000)
+                began = time.perf_counter()
+                await bare[n * runs // samples].query("status")
+                bare_q.append((time.perf_counter() - began) * 1000)
+            rows = [
+                Row(
+                    f"worker RSS, {runs} runs waiting",
+                    self.overseer_worker.rss_mb(),
+                    self.bare_worker.rss_mb(),
+                    "MB",
+                ),
+                Row(
+                    "  of which per waiting run",
+                    (self.overseer_worker.rss_mb() - base_rss[0]) * 1024 / runs,
+                    (self.bare_worker.rss_mb() - base_rss[1]) * 1024 / runs,
+                    "KB",
+                ),
+                Row(
+                    "snapshot query p50 (while waiting)",
+                    pct(overseer_q, 0.5),
+                    pct(bare_q, 0.5),
+                    "ms",
+                ),
+                Row(
+                    "snapshot query p99 (while waiting)",
+                    pct(overseer_q, 0.99),
+                    pct(bare_q, 0.99),
+                    "ms",
+                ),
+            ]
+            for handle in [*handles, *bare]:
+                await handle.terminate("benchmark done")
+            return rows
+
+        return await self._run_with_workers(work)
+
+
+async def wait_waiting(handle: WorkflowHandle[Any, Any], within: float = 120) -> RunSnapshot:
+    deadline = time.monotonic() + within
+    while True:
+        snapshot: RunSnapshot = await handle.query("snapshot", result_type=RunSnapshot)
+        if snapshot.pending_approvals:
+            return snapshot
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{handle.id} never waited for approval")
+        await asyncio.sleep(0.02)
+
+
+async def first_activity_done(handle: WorkflowHandle[Any, Any]) -> None:
+    """Wait (long-polling history) until the bare workflow's first activity completed."""
+    async for event in handle.fetch_history_events(wait_new_event=True):
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            return
+
+
+async def accepted_to_scheduled_ms(handle: WorkflowHandle[Any, Any]) -> float:
+    accepted = None
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            accepted = event.event_time.ToDatetime()
+        elif accepted and event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            return (event.event_time.ToDatetime() - accepted).total_seconds() * 1000
+    raise AssertionError(f"{handle.id}: no activity after the update")
+
+
+async def history_size(handle: WorkflowHandle[Any, Any]) -> int:
+    described = await handle.describe()
+    return int(described.raw_description.workflow_execution_info.history_size_bytes)
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| measure | Overseer | bare Temporal | ratio | target |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        verdict = "" if row.ok is None else (" met" if row.ok else " **missed**")
+        lines.append(
+            f"| {row.name} | {row.overseer:.2f} {row.unit} | {row.bare:.2f} {row.unit} | "
+            f"{row.ratio:.2f}x | {row.target}{verdict} |"
+        )
+    return "\n".join(lines)
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description="Overseer vs bare Temporal")
+    parser.add_argument("--runs", type=int, default=100, help="concurrent runs for throughput")
+    parser.add_argument("--approvals", type=int, default=30)
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--waiting", type=int, default=2000)
+    parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
+    args = parser.parse_args()
+    address = ServerAddress("127.0.0.1", free_port())
+    with tempfile.TemporaryDirectory(prefix="overseer-bench-") as folder:
+        workspace = Path(folder)
+        server = subprocess.Popen(  # noqa: ASYNC220 - starting, not waiting on, the server
+            [*dev_server_command(address, free_port(), workspace / "t.db"), "--headless"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            await asyncio.sleep(5)
+            client = await Client.connect(address.target, data_converter=pydantic_data_converter)
+            bench = Bench(client, address.target, workspace)
+            rows: list[Row] = []
+            for name, phase in (
+                ("throughput", bench.throughput(args.runs)),
+                ("approvals", bench.approval_latency(args.approvals)),
+                ("history", bench.history_per_call()),
+                ("long run", bench.long_run(args.steps)),
+                ("waiting fleet", bench.waiting_fleet(args.waiting, 200)),
+            ):
+                print(f"... {name}", file=sys.stderr, flush=True)
+                rows += await phase
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+    report = table(rows)
+    print(report)
+    args.out.write_text(
+        "# Benchmarks\n\n"
+        "`python -m bench.benchmark` on this project's machine (2 cores), one embedded "
+        "Temporal dev server, each side's worker in its own process. Ratios are Overseer / "
+        f"bare Temporal measured in the same run ({time.strftime('%Y-%m-%d')}).\n\n" + report + "\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
