@@ -27,6 +27,7 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 
 from contracts import WORKFLOW_NAME
 from contracts.approvals import Decision
@@ -35,6 +36,9 @@ from contracts.snapshot import RunSnapshot
 from contracts.spec import BudgetSpec, PolicySpec, RunSpec
 from starters.server import ServerAddress, dev_server_command
 
+# Starts go to the server in batches: thousands at once overload a 2-core dev server.
+START_BATCH = 100
+QUERY_ATTEMPTS = 5
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 REPO = Path(__file__).resolve().parent.parent
 
@@ -70,6 +74,10 @@ class WorkerProcess:
 
     def __init__(self, command: list[str], address: str, queue: str, workspace: Path) -> None:
         env = {**os.environ, "TEMPORAL_ADDRESS": address, "OVERSEER_TASK_QUEUE": queue}
+        # The sandbox imports the workflow module afresh for every run: without bytecode
+        # caches (PYTHONDONTWRITEBYTECODE, set on this machine) that is a compile per run,
+        # which a deployed worker (pip-installed, .pyc present) never pays.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["OVERSEER_ARTIFACTS"] = str(workspace / "artifacts")
         self.process = subprocess.Popen(
             command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -86,7 +94,8 @@ class WorkerProcess:
         return float("nan")
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
+        # SIGINT: py-spy (when profiling) writes its file on it; the worker shuts down on both.
+        self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -116,28 +125,33 @@ WRITE = [
 
 
 class Bench:
-    def __init__(self, client: Client, address: str, workspace: Path) -> None:
+    def __init__(
+        self, client: Client, address: str, workspace: Path, profile: Path | None = None
+    ) -> None:
+        self.profile = profile
         self.client = client
         self.address = address
         self.workspace = workspace
 
     async def start_runs(self, queue: str, specs: list[RunSpec]) -> list[WorkflowHandle[Any, Any]]:
-        return list(
-            await asyncio.gather(
+        handles: list[WorkflowHandle[Any, Any]] = []
+        for chunk in range(0, len(specs), START_BATCH):
+            handles += await asyncio.gather(
                 *(
                     self.client.start_workflow(
                         WORKFLOW_NAME, s, id=f"bench-{uuid.uuid4().hex}", task_queue=queue
                     )
-                    for s in specs
+                    for s in specs[chunk : chunk + START_BATCH]
                 )
             )
-        )
+        return handles
 
     async def start_bare(
         self, queue: str, count: int, activities: int, payload: str, wait: bool
     ) -> list[WorkflowHandle[Any, Any]]:
-        return list(
-            await asyncio.gather(
+        handles: list[WorkflowHandle[Any, Any]] = []
+        for chunk in range(0, count, START_BATCH):
+            handles += await asyncio.gather(
                 *(
                     self.client.start_workflow(
                         "BareWorkflow",
@@ -145,10 +159,10 @@ class Bench:
                         id=f"bare-{uuid.uuid4().hex}",
                         task_queue=queue,
                     )
-                    for _ in range(count)
+                    for _ in range(min(START_BATCH, count - chunk))
                 )
             )
-        )
+        return handles
 
     async def throughput(self, runs: int) -> list[Row]:
         async def work(queue_o: str, queue_b: str) -> list[Row]:
@@ -195,9 +209,19 @@ class Bench:
         self, work: Callable[[str, str], Awaitable[list[Row]]]
     ) -> list[Row]:
         queue_o, queue_b = f"o-{uuid.uuid4().hex[:6]}", f"b-{uuid.uuid4().hex[:6]}"
-        self.overseer_worker = WorkerProcess(
-            [str(SCRIPTS / "overseer"), "worker"], self.address, queue_o, self.workspace
-        )
+        command = [str(SCRIPTS / "overseer"), "worker"]
+        if self.profile:  # py-spy wraps the worker: its CPU figure then includes py-spy's
+            command = [
+                "py-spy",
+                "record",
+                "--format",
+                "speedscope",
+                "-o",
+                str(self.profile),
+                "--",
+                *command,
+            ]
+        self.overseer_worker = WorkerProcess(command, self.address, queue_o, self.workspace)
         self.bare_worker = WorkerProcess(
             [sys.executable, "-m", "bench.bare"], self.address, queue_b, self.workspace
         )
@@ -343,15 +367,9 @@ class Bench:
         async def work(queue_o: str, queue_b: str) -> list[Row]:
             policy = PolicySpec(require_approval=["write_file"])
             base_rss = (self.overseer_worker.rss_mb(), self.bare_worker.rss_mb())
-            handles: list[WorkflowHandle[Any, Any]] = []
-            for chunk in range(0, runs, 200):
-                handles += await self.start_runs(
-                    queue_o,
-                    [
-                        spec(self.workspace, WRITE, policy=policy)
-                        for _ in range(min(200, runs - chunk))
-                    ],
-                )
+            handles = await self.start_runs(
+                queue_o, [spec(self.workspace, WRITE, policy=policy) for _ in range(runs)]
+            )
             bare = await self.start_bare(queue_b, runs, 1, "x", True)
             await wait_waiting(handles[-1], within=600)
             for handle in handles[:: max(1, runs // 20)]:
@@ -360,10 +378,10 @@ class Bench:
             overseer_q, bare_q = [], []
             for n in range(samples):
                 began = time.perf_counter()
-                await handles[n * runs // samples].query("snapshot", result_type=RunSnapshot)
+                await query(handles[n * runs // samples], "snapshot", RunSnapshot)
                 overseer_q.append((time.perf_counter() - began) * 1000)
                 began = time.perf_counter()
-                await bare[n * runs // samples].query("status")
+                await query(bare[n * runs // samples], "status", bool)
                 bare_q.append((time.perf_counter() - began) * 1000)
             rows = [
                 Row(
@@ -391,8 +409,10 @@ class Bench:
                     "ms",
                 ),
             ]
-            for handle in [*handles, *bare]:
-                await handle.terminate("benchmark done")
+            everything = [*handles, *bare]
+            for chunk in range(0, len(everything), START_BATCH):
+                batch = everything[chunk : chunk + START_BATCH]
+                await asyncio.gather(*(h.terminate("benchmark done") for h in batch))
             return rows
 
         return await self._run_with_workers(work)
@@ -401,12 +421,26 @@ class Bench:
 async def wait_waiting(handle: WorkflowHandle[Any, Any], within: float = 120) -> RunSnapshot:
     deadline = time.monotonic() + within
     while True:
-        snapshot: RunSnapshot = await handle.query("snapshot", result_type=RunSnapshot)
+        snapshot: RunSnapshot = await query(handle, "snapshot", RunSnapshot)
         if snapshot.pending_approvals:
             return snapshot
         if time.monotonic() > deadline:
             raise TimeoutError(f"{handle.id} never waited for approval")
         await asyncio.sleep(0.02)
+
+
+async def query(handle: WorkflowHandle[Any, Any], name: str, result_type: type[Any]) -> Any:
+    """A query that survives the transient errors of a server saturated by thousands of
+    runs (seen: `h2 protocol error` on a 2-core machine): each retried a few times."""
+    for attempt in range(QUERY_ATTEMPTS):
+        try:
+            return await handle.query(name, result_type=result_type)
+        except RPCError as error:
+            if attempt == QUERY_ATTEMPTS - 1:
+                raise
+            print(f"    query {name} on {handle.id}: {error}; retrying", file=sys.stderr)
+            await asyncio.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 async def first_activity_done(handle: WorkflowHandle[Any, Any]) -> None:
@@ -452,6 +486,14 @@ async def main() -> int:
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--waiting", type=int, default=2000)
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
+    parser.add_argument(
+        "--phases",
+        default="throughput,approvals,history,long-run,waiting-fleet",
+        help="comma-separated subset of the phases to run",
+    )
+    parser.add_argument(
+        "--profile", type=Path, help="record the Overseer worker with py-spy into this file"
+    )
     args = parser.parse_args()
     address = ServerAddress("127.0.0.1", free_port())
     with tempfile.TemporaryDirectory(prefix="overseer-bench-") as folder:
@@ -464,17 +506,20 @@ async def main() -> int:
         try:
             await asyncio.sleep(5)
             client = await Client.connect(address.target, data_converter=pydantic_data_converter)
-            bench = Bench(client, address.target, workspace)
+            bench = Bench(client, address.target, workspace, args.profile)
+            phases: dict[str, Callable[[], Awaitable[list[Row]]]] = {
+                "throughput": lambda: bench.throughput(args.runs),
+                "approvals": lambda: bench.approval_latency(args.approvals),
+                "history": bench.history_per_call,
+                "long-run": lambda: bench.long_run(args.steps),
+                "waiting-fleet": lambda: bench.waiting_fleet(args.waiting, 200),
+            }
             rows: list[Row] = []
-            for name, phase in (
-                ("throughput", bench.throughput(args.runs)),
-                ("approvals", bench.approval_latency(args.approvals)),
-                ("history", bench.history_per_call()),
-                ("long run", bench.long_run(args.steps)),
-                ("waiting fleet", bench.waiting_fleet(args.waiting, 200)),
-            ):
+            for name in args.phases.split(","):
+                if name not in phases:
+                    parser.error(f"unknown phase {name!r} (known: {', '.join(phases)})")
                 print(f"... {name}", file=sys.stderr, flush=True)
-                rows += await phase
+                rows += await phases[name]()
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)

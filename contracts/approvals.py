@@ -16,9 +16,19 @@ class ApprovalRequest(BaseModel):
     args: dict[str, Any]
     args_json: str  # canonical JSON of the arguments
     args_sha256: str  # hash of the tool name and arguments, see contracts.hashing
+    # Who may decide (users; groups of the policy already expanded). Empty: anyone.
     approvers: list[str]
+    # Under a four-eyes policy, this user (the run's requester) may not approve.
+    excluded_approver: str | None = None
     requested_at: datetime
     expires_at: datetime | None = None
+    on_expiry: Literal["reject", "block"] = "reject"
+    policy_version: str = ""
+
+    @property
+    def short_id(self) -> str:
+        """The action id without its run prefix (e.g. 2.1), as the CLI accepts it."""
+        return self.action_id.rpartition("/")[2]
 
 
 class Decision(BaseModel):
@@ -32,6 +42,10 @@ class Decision(BaseModel):
     args_sha256: str = Field(min_length=64, max_length=64)
     approver: str = Field(min_length=1)
     reason: str = ""
+    # Approve with changed arguments: set edit and give the new arguments. The original
+    # request (its hash above) stays as evidence; the new hash is recorded with it.
+    edit: bool = False
+    edited_args: dict[str, Any] | None = None
 
 
 class CancelRequest(BaseModel):
@@ -54,3 +68,5 @@ class DecisionReceipt(BaseModel):
     verdict: Literal["approved", "rejected"]
     approver: str
     event_seq: int
+    # Set when the approver edited the arguments: the hash of what will run.
+    edited_sha256: str | None = None

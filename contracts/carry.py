@@ -3,7 +3,9 @@
 from pydantic import BaseModel, Field
 
 from contracts.artifacts import ArtifactRef
+from contracts.budget import OperatorNote
 from contracts.events import RunEvent
+from contracts.kill_switch import KillSwitches
 from contracts.model_io import Message
 from contracts.snapshot import BudgetUsage
 from contracts.states import RunState
@@ -20,3 +22,5 @@ class CarriedState(BaseModel):
     model_version: str
     output_attempts: int = 0
     segment: int  # how many times the run continued as new
+    paused: OperatorNote | None = None
+    kill_switches: KillSwitches | None = None

@@ -29,6 +29,16 @@ class EventKind(StrEnum):
     RESET = "reset"
     # A signal that could not be applied (bad body, unknown action, ...).
     SIGNAL_REJECTED = "signal_rejected"
+    # An approval request timed out; the policy rejected it or the run blocked on it.
+    APPROVAL_EXPIRED = "approval_expired"
+    # A limit was raised (`overseer budget --add`), with who and why.
+    BUDGET_EXTENDED = "budget_extended"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    # The fleet-wide kill switches in force changed (as the run learned them).
+    KILL_SWITCHES = "kill_switches"
+    # Already blocked, the run now waits for another reason.
+    STILL_BLOCKED = "still_blocked"
 
 
 class RunEvent(BaseModel):

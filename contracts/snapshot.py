@@ -1,5 +1,7 @@
 """What a query on a run returns, and what a finished run returns."""
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 from contracts.approvals import ApprovalRequest
@@ -7,12 +9,23 @@ from contracts.states import RunState
 
 
 class BudgetUsage(BaseModel):
+    """What the run used, and its current limits (the spec's, plus any extensions)."""
+
     steps_used: int = 0
     max_steps: int
     tool_calls: int = 0
+    max_tool_calls: int | None = None
     input_tokens: int = 0
     output_tokens: int = 0
+    max_tokens: int | None = None
     cost_usd: float = 0.0
+    max_cost_usd: float | None = None
+    started_at: datetime | None = None  # workflow time the run began, for max_wall_seconds
+    max_wall_seconds: float | None = None
+    # Loop detection: the last tool call's hash and how many times in a row it was made.
+    last_call_sha256: str = ""
+    repeated_calls: int = 0
+    max_repeated_calls: int | None = None
 
 
 class RunSnapshot(BaseModel):
@@ -30,6 +43,7 @@ class RunSnapshot(BaseModel):
     failure_reason: str | None = None
     # Why the run waits in `blocked` (e.g. circuit_open), while it does.
     blocked_reason: str | None = None
+    paused_by: str | None = None
     retry_of: str | None = None
     # Irreversible steps a rollback could not undo, if it came to that.
     uncompensated: list[str] = Field(default_factory=list)

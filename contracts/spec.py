@@ -1,6 +1,6 @@
 """RunSpec: everything one agent run needs, fixed when the run starts."""
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -13,13 +13,33 @@ class PolicySpec(BaseModel):
     # Tools whose calls wait for a human decision. None means: every irreversible
     # tool the agent may call.
     require_approval: list[str] | None = None
-    # Who may decide (user ids). Empty means any identified user.
+    # Who may decide: user ids, or "group:<name>" for a group below. Empty: any identified user.
     approvers: list[str] = Field(default_factory=list)
+    groups: dict[str, list[str]] = Field(default_factory=dict)
+    # Four-eyes: the run's requester may not approve its own run's actions.
+    four_eyes: bool = False
+    # An approval request expires after this long; None: it waits for ever.
+    approval_timeout_seconds: float | None = Field(default=None, gt=0)
+    # On expiry: "reject" (the model is told) or "block" (the run waits in blocked for a human).
+    on_approval_expiry: Literal["reject", "block"] = "reject"
+    # When a budget is exhausted: "block" (wait for `overseer budget --add`) or "fail".
+    on_budget_exhausted: Literal["block", "fail"] = "block"
+    # Extra regular expressions redacted from events, details and logs (besides emails and
+    # API-key-like tokens, which always are).
+    redact_patterns: list[str] = Field(default_factory=list)
 
 
 class BudgetSpec(BaseModel):
+    """Limits of one run; None means unlimited. Each can be raised while the run lives."""
+
     # One step is one planning turn of the model.
     max_steps: int = Field(default=20, ge=1)
+    max_tool_calls: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1)  # input + output
+    max_cost_usd: float | None = Field(default=None, gt=0)
+    max_wall_seconds: float | None = Field(default=None, gt=0)
+    # Loop detection: the same tool with the same arguments this many times in a row.
+    max_repeated_calls: int | None = Field(default=None, ge=1)
 
 
 class RunSpec(BaseModel):
@@ -32,6 +52,8 @@ class RunSpec(BaseModel):
     # Tried in order when the model is unavailable (circuit open, retries exhausted).
     fallback_models: list[ModelSpec] = Field(default_factory=list)
     tools: list[str] = Field(default_factory=list)
+    # Names of the secrets the agent's tools may use; workers resolve the values.
+    secrets: list[str] = Field(default_factory=list)
     policy: PolicySpec = Field(default_factory=PolicySpec)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
     output_schema: dict[str, Any] | None = None

@@ -25,6 +25,7 @@ class ToolInvocation(BaseModel):
     workspace: str
     step: int = 0  # the run's step (model turn) that asked for this call
     args: dict[str, Any] = Field(default_factory=dict)
+    agent: str = ""  # for the worker's kill-switch check
 
 
 class ToolResult(BaseModel):

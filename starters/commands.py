@@ -152,7 +152,7 @@ async def _decide(args: argparse.Namespace, verdict: str) -> int:
     )
     receipt = await run.decide("approve" if verdict == "approved" else "reject", decision)
     print(
-        f"{receipt.verdict} action {receipt.action_id} ({request.tool} {request.args_json[:120]}) "
+        f"{receipt.verdict} action {request.short_id} ({request.tool} {request.args_json[:120]}) "
         f"of run {args.run} as {receipt.approver} (event #{receipt.event_seq})"
     )
     return 0

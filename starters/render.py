@@ -19,11 +19,11 @@ def approval_block(run_id: str, request: ApprovalRequest) -> str:
     args = request.args_json if len(request.args_json) <= 400 else request.args_json[:400] + "…"
     return "\n".join(
         [
-            f"Waiting for approval: {request.tool} (action {request.action_id})",
+            f"Waiting for approval: {request.tool} (action {request.short_id})",
             f"  args:   {args}",
             f"  sha256: {request.args_sha256}",
-            f"  approve: overseer approve {run_id} {request.action_id} --as YOU",
-            f'  reject:  overseer reject {run_id} {request.action_id} --as YOU --reason "..."',
+            f"  approve: overseer approve {run_id} {request.short_id} --as YOU",
+            f'  reject:  overseer reject {run_id} {request.short_id} --as YOU --reason "..."',
         ]
     )
 

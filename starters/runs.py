@@ -130,7 +130,8 @@ class RunClient:
         pending = snapshot.pending_approvals
         if action_id is not None:
             for request in pending:
-                if request.action_id == action_id:
+                # The short form (e.g. 2.1) is the action id without the run id prefix.
+                if request.action_id in (action_id, f"{self.run_id}/{action_id}"):
                     return request
             ids = ", ".join(r.action_id for r in pending) or "none"
             raise OverseerError(

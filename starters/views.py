@@ -51,8 +51,8 @@ async def watch(client: Client, run_id: str, emit: Callable[[str], None] = print
         if snapshot.blocked_reason:
             lines.append(f"blocked: {snapshot.blocked_reason}")
         lines += [
-            f"waiting for approval: {r.tool} (action {r.action_id}) -> "
-            f"overseer approve {run_id} {r.action_id} --as YOU"
+            f"waiting for approval: {r.tool} (action {r.short_id}) -> "
+            f"overseer approve {run_id} {r.short_id} --as YOU"
             for r in snapshot.pending_approvals
         ]
         lines += ["", *(event_line(e) for e in recent)]
@@ -96,10 +96,10 @@ async def inbox(client: Client, agent: str | None, emit: Callable[[str], None] =
     emit(f"{'AGE':>5}  {'RUN':<32} {'ACTION':<7} {'TOOL':<14} ARGS")
     for request, run_id in rows:
         emit(
-            f"{_age(request.requested_at, now):>5}  {run_id:<32} {request.action_id:<7} "
+            f"{_age(request.requested_at, now):>5}  {run_id:<32} {request.short_id:<7} "
             f"{request.tool:<14} {_short(request.args_json, 60)}"
         )
-        emit(f"{'':>5}  decide: overseer approve|reject {run_id} {request.action_id} --as YOU")
+        emit(f"{'':>5}  decide: overseer approve|reject {run_id} {request.short_id} --as YOU")
     return 0
 
 

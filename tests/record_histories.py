@@ -16,11 +16,12 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from contracts import WORKFLOW_NAME
 from contracts.approvals import CancelRequest, Decision
 from contracts.search_attributes import ALL_KEYS
 from contracts.states import RunState
 from tests.conftest import venv_binary
-from tests.helpers import make_spec, start, wait_for_state
+from tests.helpers import make_spec, wait_for_state
 from workers.worker import build_worker
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
@@ -64,7 +65,11 @@ async def record(client: Client) -> None:
     async with build_worker(client, task_queue):
         for name, scenario in SCENARIOS.items():
             with tempfile.TemporaryDirectory() as workspace:
-                handle = await start(client, make_spec(Path(workspace)), task_queue)
+                # The run's id is the file's stem: replay (tests/test_replay.py) names the
+                # workflow after the file, and a run's action ids contain its id.
+                handle = await client.start_workflow(
+                    WORKFLOW_NAME, make_spec(Path(workspace)), id=name, task_queue=task_queue
+                )
                 await scenario(handle)
                 history = await handle.fetch_history()
             (HISTORIES / f"{name}.json").write_text(history.to_json())

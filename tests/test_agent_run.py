@@ -36,7 +36,11 @@ async def test_run_completes_through_an_approval(
     handle = await start(client, make_spec(tmp_path), worker.task_queue)
     waiting = await wait_for_state(handle, S.WAITING_FOR_APPROVAL)
     [request] = waiting.pending_approvals
-    assert (request.action_id, request.tool, request.args) == ("2.1", "write_file", WRITE_ARGS)
+    assert (request.action_id, request.tool, request.args) == (
+        f"{handle.id}/2.1",
+        "write_file",
+        WRITE_ARGS,
+    )
     assert request.args_sha256 == action_hash("write_file", WRITE_ARGS)
     assert not (tmp_path / "out/hello.txt").exists()
 
@@ -67,7 +71,7 @@ async def test_run_completes_through_an_approval(
     assert {e.trace_id for e in log} == {"0af7651916cd43dd8448eb211c80319c"}
     approved = next(e for e in log if e.kind is EventKind.APPROVED)
     assert approved.actor == "user:alice"
-    assert approved.evidence == ["2.1", request.args_sha256]
+    assert approved.evidence == [f"{handle.id}/2.1", request.args_sha256]
 
     attributes = (await handle.describe()).typed_search_attributes
     assert attributes.get(sa.RUN_STATE) == "completed"
@@ -160,11 +164,12 @@ async def test_read_outside_the_workspace_is_refused_and_the_model_told(
     assert "do not read" not in str(await events(handle))
 
 
-async def test_exhausting_max_steps_fails_the_run_with_the_reason(
+async def test_exhausting_max_steps_fails_the_run_under_the_fail_policy(
     client: Client, worker: Worker, tmp_path: Path
 ) -> None:
     looping = [ScriptTurn(tool_calls=[ScriptedCall(tool="list_files")])] * 5
     spec = make_spec(tmp_path, looping, budget=BudgetSpec(max_steps=2))
+    spec.policy.on_budget_exhausted = "fail"
     handle = await start(client, spec, worker.task_queue)
 
     with pytest.raises(WorkflowFailureError) as failure:

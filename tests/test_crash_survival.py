@@ -43,7 +43,9 @@ def ticket_count(workspace: Path) -> int:
     if not path.exists():
         return 0
     with sqlite3.connect(path, timeout=5) as db:
-        (count,) = db.execute("SELECT count(*) FROM tickets").fetchone()
+        # The tool creates the file a moment before its table.
+        exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'tickets'").fetchone()
+        (count,) = db.execute("SELECT count(*) FROM tickets").fetchone() if exists else (0,)
     return int(count)
 
 

@@ -39,18 +39,23 @@ async def test_wrong_updates_are_refused_without_a_trace_in_history(
     handle = await start(client, make_spec(tmp_path), worker.task_queue)
     waiting = await wait_for_state(handle, RunState.WAITING_FOR_APPROVAL)
     request = waiting.pending_approvals[0]
-    good = Decision(action_id="2.1", args_sha256=request.args_sha256, approver="alice")
+    action = f"{handle.id}/2.1"
+    good = Decision(action_id=action, args_sha256=request.args_sha256, approver="alice")
 
-    unknown = good.model_copy(update={"action_id": "9.9"})
-    assert await refused(handle, "approve", unknown) == ("no pending action '9.9' (pending: 2.1)")
+    unknown = good.model_copy(update={"action_id": f"{handle.id}/9.9"})
+    assert await refused(handle, "approve", unknown) == (
+        f"no pending action '{handle.id}/9.9' (pending: {action})"
+    )
     wrong_hash = good.model_copy(update={"args_sha256": "0" * 64})
-    assert "args_sha256 does not match action 2.1" in await refused(handle, "approve", wrong_hash)
+    assert f"args_sha256 does not match action {action}" in await refused(
+        handle, "approve", wrong_hash
+    )
     assert "args_sha256 does not match" in await refused(handle, "reject", wrong_hash)
     events_before = len(await events(handle))
 
     await handle.execute_update("approve", good)
     second = await refused(handle, "reject", good.model_copy(update={"approver": "bob"}))
-    assert second == "action 2.1 was already approved by alice"
+    assert second == f"action {action} was already approved by alice"
 
     result: RunResult = await handle.result()
     assert result.state is RunState.COMPLETED
@@ -73,9 +78,11 @@ async def test_only_listed_approvers_may_decide(
     waiting = await wait_for_state(handle, RunState.WAITING_FOR_APPROVAL)
     request = waiting.pending_approvals[0]
     assert request.approvers == ["alice"]
-    mallory = Decision(action_id="2.1", args_sha256=request.args_sha256, approver="mallory")
+    mallory = Decision(
+        action_id=request.action_id, args_sha256=request.args_sha256, approver="mallory"
+    )
     assert await refused(handle, "approve", mallory) == (
-        "'mallory' may not decide action 2.1 (allowed: alice)"
+        f"'mallory' may not decide action {request.action_id} (allowed: alice)"
     )
     await handle.cancel()
 
@@ -87,30 +94,33 @@ async def test_bad_signal_bodies_are_recorded_as_rejected_and_change_nothing(
     waiting = await wait_for_state(handle, RunState.WAITING_FOR_APPROVAL)
     request = waiting.pending_approvals[0]
 
-    await handle.signal("approve", {"action_id": "2.1", "approver": "eve"})
+    action = request.action_id
+    await handle.signal("approve", {"action_id": action, "approver": "eve"})
     await handle.signal("approve", "yes please")
-    await handle.signal("approve", {"action_id": "2.1", "args_sha256": "f" * 64, "approver": "eve"})
+    await handle.signal(
+        "approve", {"action_id": action, "args_sha256": "f" * 64, "approver": "eve"}
+    )
     await handle.signal("cancel", {"by": "eve"})
     current = await wait_for(
         handle,
         lambda s: s.last_event_seq >= waiting.last_event_seq + 4,
     )
     assert current.state is RunState.WAITING_FOR_APPROVAL
-    assert [r.action_id for r in current.pending_approvals] == ["2.1"]
+    assert [r.action_id for r in current.pending_approvals] == [action]
     rejected = await events(handle, after_seq=waiting.last_event_seq)
     assert {e.kind for e in rejected} == {EventKind.SIGNAL_REJECTED}
     details = [e.detail for e in rejected]
     assert details == [
         "approve signal refused: args_sha256: Field required",
         "approve signal refused: body: Input should be a valid dictionary or instance of Decision",
-        "approve signal refused: args_sha256 does not match action 2.1 "
+        f"approve signal refused: args_sha256 does not match action {action} "
         f"(expected {request.args_sha256}): the decision is for different arguments",
         "cancel signal refused: reason: Field required",
     ]
     assert [e.actor for e in rejected] == ["user:eve", "unknown", "user:eve", "user:eve"]
 
     await handle.signal(
-        "approve", {"action_id": "2.1", "args_sha256": request.args_sha256, "approver": "ann"}
+        "approve", {"action_id": action, "args_sha256": request.args_sha256, "approver": "ann"}
     )
     result: RunResult = await handle.result()
     assert result.state is RunState.COMPLETED

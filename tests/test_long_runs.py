@@ -100,10 +100,10 @@ async def test_a_run_continues_as_new_and_keeps_answering(
     latest = client.get_workflow_handle(first.id, result_type=RunResult)  # follows new runs
     waiting = await wait_for_state(latest, RunState.WAITING_FOR_APPROVAL)
     request = waiting.pending_approvals[0]
-    assert (request.action_id, request.tool) == ("6.1", "write_file")
+    assert (request.action_id, request.tool) == (f"{first.id}/6.1", "write_file")
     await latest.execute_update(
         "approve",
-        Decision(action_id="6.1", args_sha256=request.args_sha256, approver="alice"),
+        Decision(action_id=request.action_id, args_sha256=request.args_sha256, approver="alice"),
     )
     result: RunResult = await latest.result()
     assert result.state is RunState.COMPLETED

@@ -78,7 +78,7 @@ async def test_watch_follows_a_run_until_it_ends(
     request = waiting.pending_approvals[0]
     await handle.execute_update(
         "approve",
-        Decision(action_id="2.1", args_sha256=request.args_sha256, approver="alice"),
+        Decision(action_id=request.action_id, args_sha256=request.args_sha256, approver="alice"),
     )
     view = await watching
     assert f"{handle.id}  [completed]  agent tester" in view

@@ -28,7 +28,7 @@ async def test_details_show_the_pending_approval_and_the_command_to_decide(
     assert f"`overseer approve {handle.id} 2.1 --as YOU`" in details
     assert (
         f"`temporal workflow update execute --workflow-id {handle.id} --name approve --input "
-        f'\'{{"action_id":"2.1","args_sha256":"{request.args_sha256}","approver":"YOU"}}\'`'
+        f'\'{{"action_id":"{handle.id}/2.1","args_sha256":"{request.args_sha256}","approver":"YOU"}}\'`'
     ) in details
     attributes = (await handle.describe()).typed_search_attributes
     assert attributes.get(sa.PENDING_APPROVAL) is True
@@ -37,7 +37,7 @@ async def test_details_show_the_pending_approval_and_the_command_to_decide(
 
     await handle.execute_update(
         "approve",
-        Decision(action_id="2.1", args_sha256=request.args_sha256, approver="alice"),
+        Decision(action_id=request.action_id, args_sha256=request.args_sha256, approver="alice"),
     )
     await handle.result()
     summaries = [

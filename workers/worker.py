@@ -15,6 +15,7 @@ from activities.llm import ModelActivities
 from activities.providers.breaker import BreakerBoard
 from workers.config import ModelPool, WorkerConfig
 from workflows.agent_run import AgentRunWorkflow
+from workflows.kill_switch import KillSwitchWorkflow
 
 log = logging.getLogger("overseer.worker")
 
@@ -25,6 +26,7 @@ log = logging.getLogger("overseer.worker")
 WORKFLOW_HELPERS = (
     "workflows.activity_options",
     "workflows.approval_book",
+    "workflows.budget_check",
     "workflows.details",
     "workflows.failures",
     "workflows.gate",
@@ -58,7 +60,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[AgentRunWorkflow],
+        workflows=[AgentRunWorkflow, KillSwitchWorkflow],
         activities=all_activities(models),
         workflow_runner=SANDBOX,
         max_concurrent_activities=config.max_concurrent_activities,

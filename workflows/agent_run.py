@@ -6,16 +6,18 @@ of the same names (for tools that can only signal); both are plain JSON.
 """
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from contracts.approvals import CancelRequest
 from contracts.artifacts import ArtifactRef
+from contracts.budget import OperatorNote
 from contracts.carry import CarriedState
 from contracts.events import EventKind, RunEvent
-from contracts.hashing import idempotency_key
+from contracts.hashing import action_hash, idempotency_key
+from contracts.kill_switch import KillSwitches
 from contracts.model_io import (
     Message,
     ModelRequest,
@@ -23,13 +25,14 @@ from contracts.model_io import (
     ModelSpec,
     ToolCall,
 )
-from contracts.snapshot import BudgetUsage, EventsQuery, RunResult, RunSnapshot
+from contracts.snapshot import EventsQuery, RunResult, RunSnapshot
 from contracts.spec import RunSpec
 from contracts.states import RunState
 from contracts.steps import StepRecord
 from contracts.tools import ToolInvocation, ToolResult
 from workflows.activity_options import activity_options
-from workflows.approval_book import ApprovalBook
+from workflows.approval_book import ApprovalBook, DecidedAction, action_id_for
+from workflows.budget_check import before_step, before_tool_call, count_call, initial_usage
 from workflows.failures import dead_letter_reason, message_of
 from workflows.gate import gate
 from workflows.ledger import RunLedger
@@ -44,10 +47,13 @@ from workflows.step_book import StepBook
 
 with workflow.unsafe.imports_passed_through():
     from activities.errors import TOOL_INPUT_INVALID, TOOL_REFUSED
+    from activities.kill_check import KILLED
     from activities.tools.base import ToolDefinition
     from activities.tools.registry import TOOLS
 
 SYSTEM = "system"
+BUDGET_EXHAUSTED = "budget_exhausted:"
+KILL_RECHECK = timedelta(seconds=2)
 RUN_FAILED = "RunFailed"
 # Tool failures that are the model's mistake: it is told, the run goes on.
 TOLD_TO_MODEL = frozenset({TOOL_REFUSED, TOOL_INPUT_INVALID})
@@ -69,9 +75,11 @@ class AgentRunWorkflow(RunControls):
     def __init__(self, spec: RunSpec) -> None:
         self._spec = spec
         self._ledger = RunLedger(spec)
-        self._approvals = ApprovalBook()
+        self._approvals = ApprovalBook(workflow.info().workflow_id)
         carried = spec.carried
-        self._budget = carried.budget if carried else BudgetUsage(max_steps=spec.budget.max_steps)
+        self._budget = carried.budget if carried else initial_usage(spec.budget, workflow.now())
+        self._paused: OperatorNote | None = carried.paused if carried else None
+        self._kill_switches = (carried and carried.kill_switches) or KillSwitches(version=0)
         # Messages since the last model call; the conversation before them lives in the
         # artifact store (self._conversation), so it is not resent through history.
         self._unsent: list[Message] = list(carried.unsent) if carried else []
@@ -158,6 +166,8 @@ class AgentRunWorkflow(RunControls):
             model_version=self._ledger.model_version,
             output_attempts=self._output_attempts,
             segment=self._segment + 1,
+            paused=self._paused,
+            kill_switches=self._kill_switches,
         )
         workflow.continue_as_new(self._spec.model_copy(update={"carried": carried}))
 
@@ -170,10 +180,8 @@ class AgentRunWorkflow(RunControls):
 
     async def _plan(self) -> ModelResponse:
         budget = self._budget
-        if budget.steps_used >= budget.max_steps:
-            self._metrics.budget_exhausted("max_steps")
-            raise _RunFailed(f"budget_exhausted: max_steps {budget.max_steps} reached")
         self._move(RunState.PLANNING, SYSTEM)
+        await self._checkpoint(None)
         budget.steps_used += 1
         response = await self._ask_model(budget.steps_used)
         budget.input_tokens += response.usage.input_tokens
@@ -239,17 +247,65 @@ class AgentRunWorkflow(RunControls):
             self._tell_model(call, f"denied: {reason}", is_error=True)
             raise _TurnInterrupted
         actor = SYSTEM
+        await self._checkpoint(call)  # no human is asked to approve what cannot run now
         if verdict.needs_approval:
-            actor = await self._await_approval(call, index)
-        await self._act(call, verdict.tool, actor)
+            actor, call = await self._await_approval(call, index)
+            await self._checkpoint(call)  # paused or killed while the approval waited?
+        while not await self._act(call, verdict.tool, actor):
+            # A worker found a kill switch on. Wait it out; if the run already knows it
+            # is off again, give the workers' one-second cache time to see that too.
+            if self._hold_reason(call) is None:
+                await workflow.sleep(KILL_RECHECK, summary="kill switch: check again")
+            await self._checkpoint(call)
 
-    async def _await_approval(self, call: ToolCall, index: int) -> str:
-        """Wait for a decision on this exact call; returns the approver's actor name."""
+    async def _checkpoint(self, call: ToolCall | None) -> None:
+        """Wait in `blocked` while the run is paused, out of budget, or (for a tool call)
+        stopped by a kill switch; a budget under the `fail` policy ends the run instead."""
+        reason = self._hold_reason(call)
+        if reason is None:
+            return
+        resumes = self._ledger.state
+        while reason is not None:
+            if reason.startswith(BUDGET_EXHAUSTED):
+                self._metrics.budget_exhausted(reason.split()[1].rstrip(":"))
+                if self._spec.policy.on_budget_exhausted == "fail":
+                    raise _RunFailed(reason)
+            self._blocked_reason = reason
+            if self._ledger.state is RunState.BLOCKED:
+                self._note(EventKind.STILL_BLOCKED, SYSTEM, reason)
+            else:
+                self._move(RunState.BLOCKED, SYSTEM, reason)
+            reason = await self._changed_hold(call, reason)
+        self._blocked_reason = None
+        self._move(resumes, SYSTEM, "no longer blocked")
+
+    async def _changed_hold(self, call: ToolCall | None, held: str) -> str | None:
+        await workflow.wait_condition(lambda: self._hold_reason(call) != held)
+        return self._hold_reason(call)
+
+    def _hold_reason(self, call: ToolCall | None) -> str | None:
+        if self._paused is not None:
+            return f"paused by {self._paused.by}: {self._paused.reason}"
+        now, budget = workflow.now(), self._budget
+        if call is None:
+            exhausted = before_step(budget, now)
+        else:
+            rule = self._kill_switches.stopping(self._spec.agent, call.name)
+            if rule is not None:
+                return f"kill switch {rule.key} (by {rule.by}: {rule.reason or 'no reason'})"
+            call_hash = action_hash(call.name, call.arguments)
+            exhausted = before_tool_call(budget, call.name, call_hash, now)
+        return f"{BUDGET_EXHAUSTED} {exhausted}" if exhausted else None
+
+    async def _await_approval(self, call: ToolCall, index: int) -> tuple[str, ToolCall]:
+        """Wait for a decision on this exact call; returns the approver's actor name and
+        the call to make (with the approver's edits, if any)."""
         request = self._approvals.open(
-            action_id=f"{self._budget.steps_used}.{index}",
+            action_id=action_id_for(self._run_id, self._budget.steps_used, index),
             call=call,
             step=self._budget.steps_used,
-            approvers=self._spec.policy.approvers,
+            policy=self._spec.policy,
+            requester=self._spec.requester,
             now=workflow.now(),
         )
         self._move(
@@ -259,20 +315,48 @@ class AgentRunWorkflow(RunControls):
             [request.action_id, request.args_sha256],
         )
         self._metrics.approval_requested(call.name)
-        await workflow.wait_condition(
-            lambda: self._approvals.outcome(request.action_id) is not None
-        )
-        decided = self._approvals.outcome(request.action_id)
-        assert decided is not None
+        decided = await self._decision_on(request.action_id, request.expires_at)
+        if decided is None:  # expired, and the policy blocks: a human must still decide
+            self._note(EventKind.APPROVAL_EXPIRED, SYSTEM, f"{request.action_id} expired")
+            self._blocked_reason = f"approval_expired: action {request.action_id}"
+            self._move(RunState.BLOCKED, SYSTEM, f"{self._blocked_reason} waits for a human")
+            decided = await self._decision_on(request.action_id, None)
+            assert decided is not None
+            self._blocked_reason = None
+        if decided.decision is None:  # expired, and the policy rejected it
+            self._note(EventKind.APPROVAL_EXPIRED, SYSTEM, f"{request.action_id} expired: rejected")
+            self._tell_model(call, "rejected: the approval request expired", True)
+            self._move(RunState.PLANNING, SYSTEM, f"{call.name} not approved in time")
+            raise _TurnInterrupted
         actor = f"user:{decided.decision.approver}"
         if decided.verdict == "rejected":
             why = decided.decision.reason or "no reason given"
             self._tell_model(call, f"rejected by {decided.decision.approver}: {why}", True)
             self._move(RunState.PLANNING, actor, f"{call.name} rejected: {why}")
             raise _TurnInterrupted
-        return actor
+        edited = decided.decision.edited_args
+        return actor, call if edited is None else call.model_copy(update={"arguments": edited})
 
-    async def _act(self, call: ToolCall, tool: ToolDefinition, actor: str) -> None:
+    async def _decision_on(
+        self, action_id: str, expires_at: datetime | None
+    ) -> DecidedAction | None:
+        """The decision, or None if the request expired and the policy blocks on expiry."""
+        timeout = expires_at - workflow.now() if expires_at else None
+        try:
+            await workflow.wait_condition(
+                lambda: self._approvals.outcome(action_id) is not None,
+                timeout=timeout,
+                timeout_summary=f"approval of {action_id} expires" if timeout else None,
+            )
+        except TimeoutError:
+            request = next(r for r in self._approvals.pending if r.action_id == action_id)
+            if request.on_expiry == "block":
+                return None
+            self._approvals.expire(action_id)
+        return self._approvals.outcome(action_id)
+
+    async def _act(self, call: ToolCall, tool: ToolDefinition, actor: str) -> bool:
+        """Run the tool and record its result; False if a kill switch stopped it first."""
         self._move(RunState.EXECUTING, actor, f"running {tool.summary(call.arguments)}")
         invocation = ToolInvocation(
             run_id=self._run_id,
@@ -281,6 +365,7 @@ class AgentRunWorkflow(RunControls):
             workspace=self._spec.workspace,
             step=self._budget.steps_used,
             args=call.arguments,
+            agent=self._spec.agent,
         )
         step = self._steps.begin(
             turn=self._budget.steps_used,
@@ -302,16 +387,27 @@ class AgentRunWorkflow(RunControls):
             )
         except ActivityError as error:
             self._steps.finish(step, "failed")
-            self._metrics.tool_failed(tool.name)
             cause = error.cause
             message = message_of(error)
+            if isinstance(cause, ApplicationError) and cause.type == KILLED:
+                self._learn_kill_switches(cause, message)
+                return False
+            self._metrics.tool_failed(tool.name)
             if isinstance(cause, ApplicationError) and cause.type in TOLD_TO_MODEL:
                 self._note(EventKind.TOOL_FAILED, SYSTEM, f"{tool.name}: {message}", [call.id])
                 self._tell_model(call, f"error: {message}", is_error=True)
                 raise _TurnInterrupted from None
             raise _RunFailed(dead_letter_reason(f"tool {tool.name}", error)) from None
         self._steps.finish(step, "completed")
+        count_call(self._budget, action_hash(call.name, call.arguments))
         self._record(call, result)
+        return True
+
+    def _learn_kill_switches(self, error: ApplicationError, message: str) -> None:
+        newer = KillSwitches.model_validate(error.details[0]) if error.details else None
+        if newer is not None and newer.version > self._kill_switches.version:
+            self._kill_switches = newer
+        self._note(EventKind.KILL_SWITCHES, SYSTEM, f"the worker did not run the tool: {message}")
 
     def _record(self, call: ToolCall, result: ToolResult) -> None:
         self._budget.tool_calls += 1
@@ -425,6 +521,7 @@ class AgentRunWorkflow(RunControls):
             step=self._budget.steps_used,
             pending_approvals=self._approvals.pending,
             budget=self._budget.model_copy(),
+            paused_by=self._paused.by if self._paused else None,
             last_event_seq=self._ledger.last_seq,
             trace_id=self._spec.trace_id,
             final_answer=self._final_answer,

@@ -11,12 +11,12 @@ def _approval_lines(run_id: str, request: ApprovalRequest) -> list[str]:
     )
     args = request.args_json if len(request.args_json) <= 300 else request.args_json[:300] + "…"
     return [
-        f"### Waiting for approval: `{request.tool}` (action `{request.action_id}`)",
+        f"### Waiting for approval: `{request.tool}` (action `{request.short_id}`)",
         f"- Arguments: `{args}`",
         f"- SHA-256: `{request.args_sha256}`",
         f"- Approvers: {', '.join(request.approvers) or 'any user'}",
         "",
-        f"Approve: `overseer approve {run_id} {request.action_id} --as YOU`",
+        f"Approve: `overseer approve {run_id} {request.short_id} --as YOU`",
         "",
         f"or: `temporal workflow update execute --workflow-id {run_id} --name approve "
         f"--input '{body}'`",

@@ -1,6 +1,7 @@
 """The policy gate: may this tool call run, and does it wait for a human? Pure code."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 from temporalio import workflow
@@ -43,10 +44,24 @@ def gate(spec: RunSpec, call: ToolCall) -> GateVerdict:
     tool = TOOLS.get(call.name)
     if tool is None:
         return GateVerdict(None, f"tool {call.name!r} does not exist on this worker")
+    invalid = argument_error(tool, call.arguments)
+    if invalid:
+        return GateVerdict(tool, invalid)
+    unscoped = [name for name in tool.secrets if name not in spec.secrets]
+    if unscoped:
+        return GateVerdict(
+            tool,
+            f"tool {call.name!r} needs secret(s) {', '.join(unscoped)} "
+            f"that agent {spec.agent!r} may not use",
+        )
+    return GateVerdict(tool, needs_approval=call.name in tools_needing_approval(spec))
+
+
+def argument_error(tool: ToolDefinition, arguments: dict[str, Any]) -> str | None:
     try:
-        tool.input_model.model_validate(call.arguments)
+        tool.input_model.model_validate(arguments)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "arguments"
-        return GateVerdict(tool, f"invalid arguments for {call.name}: {where}: {first['msg']}")
-    return GateVerdict(tool, needs_approval=call.name in tools_needing_approval(spec))
+        return f"invalid arguments for {tool.name}: {where}: {first['msg']}"
+    return None

@@ -3,7 +3,7 @@
 
 import asyncio
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +12,11 @@ from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import secrets
 from activities.artifacts import default_store
 from activities.errors import RESULT_TOO_LARGE, TOOL_INPUT_INVALID
 from activities.heartbeat import heartbeat_while
+from activities.kill_check import stop_if_killed
 from activities.payloads import offload
 from activities.tools.base import ToolContext, ToolDefinition
 from activities.tools.registry import TOOLS
@@ -53,6 +55,7 @@ def _parse(tool: ToolDefinition, invocation: ToolInvocation) -> tuple[BaseModel,
         call_id=invocation.call_id,
         idempotency_key=invocation.idempotency_key,
         workspace=Path(invocation.workspace),
+        secrets=secrets.resolve(tool.secrets),
     )
     return args, context
 
@@ -78,11 +81,33 @@ async def _result(tool: ToolDefinition, invocation: ToolInvocation, output: str)
     )
 
 
+async def _scrubbed(work: Awaitable[str], context: ToolContext) -> str:
+    """The tool's output, or its error, with the values of its secrets taken out: an
+    endpoint that echoes its token must not put the token into history."""
+    try:
+        return secrets.scrub(await work, context.secrets)
+    except ApplicationError as error:
+        if context.secrets and secrets.scrub(str(error), context.secrets) != str(error):
+            raise ApplicationError(
+                secrets.scrub(error.message, context.secrets),
+                type=error.type,
+                non_retryable=error.non_retryable,
+            ) from None
+        raise
+    except Exception as error:
+        if context.secrets and secrets.scrub(str(error), context.secrets) != str(error):
+            raise ApplicationError(
+                secrets.scrub(str(error), context.secrets), type=type(error).__name__
+            ) from None
+        raise
+
+
 def tool_activity(tool: ToolDefinition) -> ToolActivity:
     @activity.defn(name=tool.activity_name)
     async def run_tool(invocation: ToolInvocation) -> ToolResult:
         args, context = _parse(tool, invocation)
-        output = await heartbeat_while(tool.run(args, context))
+        await stop_if_killed(tool.name, invocation)
+        output = await _scrubbed(heartbeat_while(tool.run(args, context)), context)
         if delay := float(os.environ.get(CHAOS_DELAY_ENV) or 0):
             await heartbeat_while(asyncio.sleep(delay))
         result = await _result(tool, invocation, output)
@@ -112,7 +137,7 @@ def compensation_activity(tool: ToolDefinition) -> ToolActivity:
     @activity.defn(name=tool.compensation_activity_name)
     async def undo_tool(invocation: ToolInvocation) -> ToolResult:
         args, context = _parse(tool, invocation)
-        output = await heartbeat_while(compensate(args, context))
+        output = await _scrubbed(heartbeat_while(compensate(args, context)), context)
         activity.logger.info("compensated %s: %s", tool.summary(invocation.args), output)
         return await _result(tool, invocation, output)
 

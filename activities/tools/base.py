@@ -1,7 +1,7 @@
 """How a tool is declared: a pydantic input model, a side-effect class, a stable activity name."""
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ class ToolContext:
     call_id: str
     idempotency_key: str
     workspace: Path
+    # The secrets the tool declared, resolved by the worker (never from the workflow).
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
     def resolve(self, relative: str) -> Path:
         """The path inside the workspace, or a refusal if it escapes it (symlinks included)."""
@@ -46,6 +48,8 @@ class ToolDefinition:
     summary_arg: str | None = None
     # Run in reverse order when a run is canceled or fails after this call completed.
     compensate: Compensation | None = None
+    # Names of the secrets the tool needs; an agent must list them to call it.
+    secrets: tuple[str, ...] = ()
 
     @property
     def activity_name(self) -> str:
