@@ -4,8 +4,9 @@ from collections.abc import Callable
 from typing import Any
 
 from activities.llm import ModelActivities
+from activities.run_queue import join_run_queue
 from activities.tools.activity import TOOL_ACTIVITIES
 
 
 def all_activities(models: ModelActivities) -> list[Callable[..., Any]]:
-    return [models.complete, *TOOL_ACTIVITIES]
+    return [models.complete, join_run_queue, *TOOL_ACTIVITIES]

@@ -1,4 +1,5 @@
-"""The Overseer worker: runs AgentRunWorkflow and its activities on one task queue."""
+"""The Overseer worker: runs AgentRunWorkflow, the run queue and their activities on one
+task queue."""
 
 import asyncio
 import contextlib
@@ -15,6 +16,7 @@ from activities.llm import ModelActivities
 from activities.providers.breaker import BreakerBoard
 from workers.config import ModelPool, WorkerConfig
 from workflows.agent_run import AgentRunWorkflow
+from workflows.run_queue import RunQueueWorkflow
 
 log = logging.getLogger("overseer.worker")
 
@@ -32,6 +34,8 @@ WORKFLOW_HELPERS = (
     "workflows.model_calls",
     "workflows.output_contract",
     "workflows.publishing",
+    "workflows.queue_book",
+    "workflows.queue_slot",
     "workflows.run_controls",
     "workflows.run_metrics",
     "workflows.saga",
@@ -58,7 +62,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[AgentRunWorkflow],
+        workflows=[AgentRunWorkflow, RunQueueWorkflow],
         activities=all_activities(models),
         workflow_runner=SANDBOX,
         max_concurrent_activities=config.max_concurrent_activities,

@@ -1,0 +1,168 @@
+"""Queue control on a real server: limits on active runs, positions, priority, cancel.
+
+Runs hold at their approval (write_file), so each test decides when a slot frees up.
+"""
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+from temporalio.worker import Worker
+
+from contracts.approvals import CancelRequest, Decision
+from contracts.events import EventKind
+from contracts.queue import LimitsChange, QueueSpec, QueueView, Reprioritize
+from contracts.states import RunState
+from starters.errors import OverseerError
+from starters.queue import QueueClient
+from tests.helpers import events, make_spec, snapshot, start, wait_for, wait_for_state
+
+S = RunState
+
+
+@pytest_asyncio.fixture
+async def queue_id(client: Client) -> AsyncIterator[str]:
+    """A queue of the test's own (its worker goes away with the test), removed afterwards."""
+    name = f"test-queue-{uuid.uuid4().hex[:8]}"
+    yield name
+    with contextlib.suppress(RPCError):  # never started
+        await client.get_workflow_handle(name).terminate("test over")
+
+
+async def start_queued(
+    client: Client, worker: Worker, workspace: Path, queue: QueueSpec, agent: str = "tester"
+) -> WorkflowHandle[Any, Any]:
+    workspace.mkdir(exist_ok=True)
+    spec = make_spec(workspace, agent=agent, queue=queue)
+    return await start(client, spec, worker.task_queue)
+
+
+async def approve(handle: WorkflowHandle[Any, Any]) -> None:
+    waiting = await wait_for_state(handle, S.WAITING_FOR_APPROVAL)
+    request = waiting.pending_approvals[0]
+    decision = Decision(
+        action_id=request.action_id, args_sha256=request.args_sha256, approver="alice"
+    )
+    await handle.execute_update("approve", decision)
+    assert (await handle.result()).state is S.COMPLETED
+
+
+async def cancel(*handles: WorkflowHandle[Any, Any]) -> None:
+    for handle in handles:
+        await handle.execute_update("cancel", CancelRequest(by="test", reason="test over"))
+        await handle.result()
+
+
+async def waiting_ids(client: Client, queue_id: str) -> list[str]:
+    view: QueueView = await QueueClient(client, queue_id).view()
+    return [run.ticket.run_id for run in view.waiting]
+
+
+async def test_a_third_run_over_an_agent_limit_of_two_waits_then_starts(
+    client: Client, worker: Worker, tmp_path: Path, queue_id: str
+) -> None:
+    queue = QueueSpec(queue_id=queue_id, max_concurrent_runs=2)
+    first = await start_queued(client, worker, tmp_path / "1", queue)
+    second = await start_queued(client, worker, tmp_path / "2", queue)
+    for handle in (first, second):
+        await wait_for_state(handle, S.WAITING_FOR_APPROVAL)
+    third = await start_queued(client, worker, tmp_path / "3", queue)
+
+    queued = await wait_for(third, lambda s: s.queue_position == 1)
+    assert (queued.state, queued.step) == (S.CREATED, 0)
+    view = await QueueClient(client, queue_id).view()
+    assert {t.run_id for t in view.holders} == {first.id, second.id}
+    assert [(r.position, r.ticket.run_id) for r in view.waiting] == [(1, third.id)]
+
+    await approve(first)
+    started = await wait_for_state(third, S.WAITING_FOR_APPROVAL)
+    assert started.queue_position is None
+    view = await QueueClient(client, queue_id).view()
+    assert {t.run_id for t in view.holders} == {second.id, third.id}
+    assert view.waiting == []
+    await cancel(second, third)
+
+
+async def test_reprioritize_changes_who_starts_next(
+    client: Client, worker: Worker, tmp_path: Path, queue_id: str
+) -> None:
+    queue = QueueSpec(queue_id=queue_id, max_concurrent_runs=1)
+    holder = await start_queued(client, worker, tmp_path / "1", queue)
+    await wait_for_state(holder, S.WAITING_FOR_APPROVAL)
+    early = await start_queued(client, worker, tmp_path / "2", queue)
+    await wait_for(early, lambda s: s.queue_position == 1)
+    late = await start_queued(client, worker, tmp_path / "3", queue)
+    await wait_for(late, lambda s: s.queue_position == 2)
+
+    queue_client = QueueClient(client, queue_id)
+    moved = await queue_client.reprioritize(Reprioritize(run_id=late.id, priority=1))
+    assert (moved.position, moved.ticket.priority) == (1, 1)
+    await wait_for(early, lambda s: s.queue_position == 2)
+    assert await waiting_ids(client, queue_id) == [late.id, early.id]
+
+    await approve(holder)
+    await wait_for_state(late, S.WAITING_FOR_APPROVAL)
+    assert (await wait_for(early, lambda s: s.queue_position == 1)).state is S.CREATED
+    await cancel(late, early)
+
+
+async def test_a_queued_run_canceled_leaves_the_queue_and_never_runs_a_tool(
+    client: Client, worker: Worker, tmp_path: Path, queue_id: str
+) -> None:
+    queue = QueueSpec(queue_id=queue_id, max_concurrent_runs=1)
+    holder = await start_queued(client, worker, tmp_path / "1", queue)
+    await wait_for_state(holder, S.WAITING_FOR_APPROVAL)
+    queued = await start_queued(client, worker, tmp_path / "2", queue)
+    await wait_for(queued, lambda s: s.queue_position == 1)
+
+    await cancel(queued)
+    assert (await snapshot(queued)).state is S.CANCELED
+    log = await events(queued)
+    assert [(e.from_state, e.to_state) for e in log] == [(S.CREATED, S.CANCELED)]
+    assert not any(e.kind is EventKind.TOOL_RESULT for e in log)
+    assert await queued.query("steps") == []
+    view = await QueueClient(client, queue_id).view()
+    assert ([t.run_id for t in view.holders], view.waiting) == ([holder.id], [])
+    await cancel(holder)
+
+
+async def test_reprioritizing_an_unknown_run_is_refused_in_one_line(
+    client: Client, worker: Worker, tmp_path: Path, queue_id: str
+) -> None:
+    holder = await start_queued(client, worker, tmp_path, QueueSpec(queue_id=queue_id))
+    await wait_for_state(holder, S.WAITING_FOR_APPROVAL)
+    queue = QueueClient(client, queue_id)
+    with pytest.raises(OverseerError) as refused:
+        await queue.reprioritize(Reprioritize(run_id="no-such-run", priority=0))
+    assert str(refused.value) == (
+        "reprioritize refused: run no-such-run is not waiting in this queue"
+    )
+    with pytest.raises(WorkflowUpdateFailedError):  # the same, straight from the workflow
+        await client.get_workflow_handle(queue_id).execute_update(
+            "reprioritize", Reprioritize(run_id=holder.id, priority=0)
+        )
+    await cancel(holder)
+
+
+async def test_an_overall_limit_holds_runs_of_every_agent(
+    client: Client, worker: Worker, tmp_path: Path, queue_id: str
+) -> None:
+    limits = await QueueClient(client, queue_id).set_limits(
+        LimitsChange(overall=1), worker.task_queue
+    )
+    assert limits.overall == 1
+    queue = QueueSpec(queue_id=queue_id)
+    first = await start_queued(client, worker, tmp_path / "1", queue, agent="writer")
+    await wait_for_state(first, S.WAITING_FOR_APPROVAL)
+    other = await start_queued(client, worker, tmp_path / "2", queue, agent="reviewer")
+    assert (await wait_for(other, lambda s: s.queue_position == 1)).state is S.CREATED
+
+    await approve(first)
+    await wait_for_state(other, S.WAITING_FOR_APPROVAL)
+    await cancel(other)
