@@ -27,6 +27,7 @@ from starters.errors import OverseerError
 
 QUEUE_ENV = "OVERSEER_RUN_QUEUE"
 QUERY_TIMEOUT = timedelta(seconds=10)
+LISTING_TIMEOUT = timedelta(seconds=3)
 
 
 def queue_id() -> str:
@@ -67,6 +68,22 @@ async def joining_queue(
 def _refusal(error: WorkflowUpdateFailedError) -> str:
     cause = error.cause
     return cause.message if isinstance(cause, FailureError) else str(error)
+
+
+async def queue_positions(client: Client, run_ids: list[str]) -> dict[str, int]:
+    """Queue position of each of these runs that waits in the run queue. Best effort: a
+    listing must not fail or hang because the queue is missing or its worker is down."""
+    if not run_ids:
+        return {}
+    handle = client.get_workflow_handle(queue_id())
+    try:
+        view: QueueView = await handle.query(
+            "queue", result_type=QueueView, rpc_timeout=LISTING_TIMEOUT
+        )
+    except RPCError:
+        return {}
+    wanted = set(run_ids)
+    return {r.ticket.run_id: r.position for r in view.waiting if r.ticket.run_id in wanted}
 
 
 class QueueClient:

@@ -3,7 +3,10 @@
 Runs hold at their approval (write_file), so each test decides when a slot frees up.
 """
 
+import asyncio
 import contextlib
+import os
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,6 +16,7 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from contracts.approvals import CancelRequest, Decision
@@ -21,9 +25,12 @@ from contracts.queue import LimitsChange, QueueSpec, QueueView, Reprioritize
 from contracts.states import RunState
 from starters.errors import OverseerError
 from starters.queue import QueueClient
+from tests.conftest import venv_binary
 from tests.helpers import events, make_spec, snapshot, start, wait_for, wait_for_state
 
 S = RunState
+REPO = Path(__file__).resolve().parent.parent
+OVERSEER = venv_binary("overseer")
 
 
 @pytest_asyncio.fixture
@@ -166,3 +173,89 @@ async def test_an_overall_limit_holds_runs_of_every_agent(
     await approve(first)
     await wait_for_state(other, S.WAITING_FOR_APPROVAL)
     await cancel(other)
+
+
+async def overseer(cli_env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        OVERSEER,
+        *args,
+        env=cli_env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def limited_agent_file(tmp_path: Path, name: str) -> Path:
+    """The demo agent, renamed, with its own workspace and at most one active run."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    (workspace / "notes.md").write_text("- one open item\n")
+    text = (REPO / "agents" / "demo.yaml").read_text()
+    text = text.replace("name: file-reporter", f"name: {name}")
+    text = text.replace("workspace: demo-workspace", f"workspace: {workspace}")
+    agent = tmp_path / "agent.yaml"
+    agent.write_text(text + "max_concurrent_runs: 1\n")
+    return agent
+
+
+async def test_the_cli_starts_queued_runs_and_shows_and_changes_the_queue(
+    env: WorkflowEnvironment, client: Client, worker: Worker, tmp_path: Path, queue_id: str
+) -> None:
+    cli_env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+        "OVERSEER_TASK_QUEUE": worker.task_queue,
+        "OVERSEER_RUN_QUEUE": queue_id,
+    }
+    agent = f"queued-{uuid.uuid4().hex[:6]}"
+    agent_file = str(limited_agent_file(tmp_path, agent))
+
+    async def run(*args: str) -> WorkflowHandle[Any, Any]:
+        code, out, err = await overseer(cli_env, "run", agent_file, "--goal", "g", *args)
+        assert code == 0, err
+        started = re.search(r"started run (\S+)", out)
+        assert started is not None
+        return client.get_workflow_handle(started.group(1))
+
+    active = await run()
+    await wait_for_state(active, S.WAITING_FOR_APPROVAL)
+    waiting = await run("--priority", "3")
+    await wait_for(waiting, lambda s: s.queue_position == 1)
+
+    code, out, _ = await overseer(cli_env, "queue", "ls")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[:2] == [
+        f"queue {queue_id}",
+        "limits: overall none (and each agent file's max_concurrent_runs)",
+    ]
+    assert lines[3:5] == ["ACTIVE (1)", f"  {active.id:<32} {agent:<20} priority 5"]
+    assert lines[6:] == ["WAITING (1)", f"  #1   {waiting.id:<32} {agent:<20} priority 3"]
+
+    listed = ""
+    while waiting.id not in listed:  # visibility catches up; the test's wait bounds it
+        listed = (await overseer(cli_env, "ls", "--agent", agent))[1]
+    row = next(line for line in listed.splitlines() if line.startswith(waiting.id))
+    assert "created (queued #1)" in row
+    status = (await overseer(cli_env, "status", waiting.id))[1]
+    assert "queued:    position 1 in the run queue" in status
+
+    code, _, err = await overseer(cli_env, "queue", "reprioritize", "no-such-run", "1")
+    assert (code, err) == (
+        1,
+        "overseer: error: reprioritize refused: run no-such-run is not waiting in this queue\n",
+    )
+    code, out, _ = await overseer(cli_env, "queue", "reprioritize", waiting.id, "0")
+    assert (code, out) == (0, f"run {waiting.id} now has priority 0: position 1\n")
+
+    code, out, _ = await overseer(cli_env, "queue", "limits", "--all", "4", "--agent", agent, "2")
+    assert (code, out) == (
+        0,
+        f"limits: overall 4; {agent} 2 (and each agent file's max_concurrent_runs)\n",
+    )
+    # The operator's agent limit (2) wins over the agent file's (1): the waiting run starts.
+    await wait_for_state(waiting, S.WAITING_FOR_APPROVAL)
+    await cancel(active, waiting)
