@@ -71,6 +71,9 @@ class QueueState(BaseModel):
     next_arrival: int = 1
     # The position each waiting run was last told, so only changes are signalled.
     told: dict[str, int] = Field(default_factory=dict)
+    # Continue as new after this many history events (or when Temporal suggests it): a
+    # queue lives for months, and each new worker replays its current history.
+    events_per_segment: int = Field(default=2000, ge=20)
 
 
 class QueuedRun(BaseModel):

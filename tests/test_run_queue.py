@@ -8,20 +8,33 @@ import contextlib
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowContinuedAsNewError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from contracts.approvals import CancelRequest, Decision
 from contracts.events import EventKind
-from contracts.queue import LimitsChange, QueueSpec, QueueView, Reprioritize
+from contracts.queue import (
+    RUN_QUEUE_WORKFLOW,
+    LimitsChange,
+    QueueSpec,
+    QueueState,
+    QueueView,
+    Reprioritize,
+)
+from contracts.snapshot import RunSnapshot
 from contracts.states import RunState
 from starters.errors import OverseerError
 from starters.queue import QueueClient
@@ -61,9 +74,14 @@ async def approve(handle: WorkflowHandle[Any, Any]) -> None:
 
 
 async def cancel(*handles: WorkflowHandle[Any, Any]) -> None:
+    """Cancel runs in this order (queued ones first, or a freed slot starts the next)."""
     for handle in handles:
         await handle.execute_update("cancel", CancelRequest(by="test", reason="test over"))
         await handle.result()
+
+
+def queued_at(position: int) -> Callable[[RunSnapshot], bool]:
+    return lambda snapshot: snapshot.queue_position == position
 
 
 async def waiting_ids(client: Client, queue_id: str) -> list[str]:
@@ -116,7 +134,7 @@ async def test_reprioritize_changes_who_starts_next(
     await approve(holder)
     await wait_for_state(late, S.WAITING_FOR_APPROVAL)
     assert (await wait_for(early, lambda s: s.queue_position == 1)).state is S.CREATED
-    await cancel(late, early)
+    await cancel(early, late)
 
 
 async def test_a_queued_run_canceled_leaves_the_queue_and_never_runs_a_tool(
@@ -259,3 +277,49 @@ async def test_the_cli_starts_queued_runs_and_shows_and_changes_the_queue(
     # The operator's agent limit (2) wins over the agent file's (1): the waiting run starts.
     await wait_for_state(waiting, S.WAITING_FOR_APPROVAL)
     await cancel(active, waiting)
+
+
+async def test_a_terminated_waiting_run_is_passed_over(
+    client: Client, worker: Worker, tmp_path: Path, queue_id: str
+) -> None:
+    queue = QueueSpec(queue_id=queue_id, max_concurrent_runs=1)
+    holder = await start_queued(client, worker, tmp_path / "1", queue)
+    await wait_for_state(holder, S.WAITING_FOR_APPROVAL)
+    gone = await start_queued(client, worker, tmp_path / "2", queue)
+    await wait_for(gone, lambda s: s.queue_position == 1)
+    following = await start_queued(client, worker, tmp_path / "3", queue)
+    await wait_for(following, lambda s: s.queue_position == 2)
+    await gone.terminate("operator cleanup")
+
+    await approve(holder)
+    await wait_for_state(following, S.WAITING_FOR_APPROVAL)
+    view = await QueueClient(client, queue_id).view()
+    assert ([t.run_id for t in view.holders], view.waiting) == ([following.id], [])
+    await cancel(following)
+
+
+async def test_the_queue_continues_as_new_with_its_state(
+    client: Client, worker: Worker, tmp_path: Path, queue_id: str
+) -> None:
+    first_segment = await client.start_workflow(
+        RUN_QUEUE_WORKFLOW,
+        QueueState(events_per_segment=20),
+        id=queue_id,
+        task_queue=worker.task_queue,
+    )
+    queue = QueueSpec(queue_id=queue_id, max_concurrent_runs=1)
+    holder = await start_queued(client, worker, tmp_path / "0", queue)
+    await wait_for_state(holder, S.WAITING_FOR_APPROVAL)
+    waiting = []
+    for position in (1, 2, 3):  # one at a time: runs join in the order they reach the queue
+        run = await start_queued(client, worker, tmp_path / str(position), queue)
+        await wait_for(run, queued_at(position))
+        waiting.append(run)
+
+    with pytest.raises(WorkflowContinuedAsNewError):
+        await first_segment.result(follow_runs=False)
+    await approve(holder)
+    await wait_for_state(waiting[0], S.WAITING_FOR_APPROVAL)
+    await wait_for(waiting[2], lambda s: s.queue_position == 2)
+    assert await waiting_ids(client, queue_id) == [waiting[1].id, waiting[2].id]
+    await cancel(*reversed(waiting))  # the queued ones first: none of them starts

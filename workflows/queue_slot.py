@@ -5,11 +5,12 @@ Only a run whose RunSpec has `queue` set takes part; any other run issues no com
 so runs without a queue (and their saved histories) are exactly as before.
 """
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import FailureError
+from temporalio.exceptions import ActivityError, CancelledError, FailureError
 
 from contracts.queue import JoinQueue, QueuePosition, QueueTicket, SlotGranted, SlotRelease
 from contracts.spec import RunSpec
@@ -45,13 +46,20 @@ class QueueSlot:
             priority=queue.priority,
             agent_limit=queue.max_concurrent_runs,
         )
-        await workflow.execute_activity(
-            JOIN_ACTIVITY,
-            JoinQueue(queue_id=queue.queue_id, ticket=ticket),
-            summary=f"join queue {queue.queue_id} (priority {queue.priority})",
-            start_to_close_timeout=JOIN_TIMEOUT,
-            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
-        )
+        try:
+            await workflow.execute_activity(
+                JOIN_ACTIVITY,
+                JoinQueue(queue_id=queue.queue_id, ticket=ticket),
+                summary=f"join queue {queue.queue_id} (priority {queue.priority})",
+                start_to_close_timeout=JOIN_TIMEOUT,
+                # Retried until it gets through: a run cannot start without its slot.
+                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+            )
+        except ActivityError as error:
+            # Canceled while joining: end as a cancel (the run's cancel path), not a failure.
+            if isinstance(error.cause, CancelledError):
+                raise asyncio.CancelledError from None
+            raise
         await workflow.wait_condition(lambda: self._slot_granted)
 
     async def _release_slot(self) -> None:

@@ -29,10 +29,6 @@ from contracts.queue import (
 )
 from workflows.queue_book import QueueBook
 
-# Continue as new well before Temporal's suggestion: a queue lives for months, and each
-# new worker replays its current history.
-HISTORY_EVENTS_PER_SEGMENT = 2000
-
 
 @workflow.defn(name=RUN_QUEUE_WORKFLOW)
 class RunQueueWorkflow:
@@ -59,7 +55,7 @@ class RunQueueWorkflow:
         info = workflow.info()
         return (
             info.is_continue_as_new_suggested()
-            or info.get_current_history_length() >= HISTORY_EVENTS_PER_SEGMENT
+            or info.get_current_history_length() >= self._book.state.events_per_segment
         )
 
     async def _send_news(self) -> None:
