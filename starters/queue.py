@@ -21,6 +21,7 @@ from contracts.queue import (
     QueueState,
     QueueView,
     Reprioritize,
+    SlotRelease,
 )
 from contracts.spec import RunSpec
 from starters.errors import OverseerError
@@ -125,6 +126,17 @@ class QueueClient:
             return queued
         except WorkflowUpdateFailedError as error:
             raise OverseerError(f"reprioritize refused: {_refusal(error)}") from None
+        except RPCError as error:
+            raise self._problem(error) from None
+
+    async def release(self, run_id: str) -> None:
+        """Free a run's slot or place by hand: for a run that ended without telling the
+        queue (terminated with `temporal workflow terminate`)."""
+        view = await self.view()
+        if not any(t.run_id == run_id for t in [*view.holders, *(r.ticket for r in view.waiting)]):
+            raise OverseerError(f"run {run_id} holds no slot and is not waiting in {self.queue_id}")
+        try:
+            await self._handle.signal("release", SlotRelease(run_id=run_id))
         except RPCError as error:
             raise self._problem(error) from None
 

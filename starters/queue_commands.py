@@ -21,6 +21,12 @@ def add_queue_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]
     p.add_argument("priority", type=int, choices=range(10), metavar="PRIORITY", help="0..9")
     p.set_defaults(handler=cmd_queue_reprioritize)
 
+    p = queue.add_parser(
+        "release", help="free the slot of a run that ended without telling the queue"
+    )
+    p.add_argument("run", help="run id, e.g. of a run terminated with the temporal CLI")
+    p.set_defaults(handler=cmd_queue_release)
+
     p = queue.add_parser("limits", help="show limits, or set them (0 removes a limit)")
     p.add_argument(
         "--agent",
@@ -63,6 +69,13 @@ async def cmd_queue_reprioritize(args: argparse.Namespace) -> int:
     queue = QueueClient(await connect(), queue_id())
     queued = await queue.reprioritize(Reprioritize(run_id=args.run, priority=args.priority))
     print(f"run {args.run} now has priority {args.priority}: position {queued.position}")
+    return 0
+
+
+async def cmd_queue_release(args: argparse.Namespace) -> int:
+    queue = QueueClient(await connect(), queue_id())
+    await queue.release(args.run)
+    print(f"released run {args.run} from queue {queue.queue_id}")
     return 0
 
 

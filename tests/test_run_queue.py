@@ -323,3 +323,21 @@ async def test_the_queue_continues_as_new_with_its_state(
     await wait_for(waiting[2], lambda s: s.queue_position == 2)
     assert await waiting_ids(client, queue_id) == [waiting[1].id, waiting[2].id]
     await cancel(*reversed(waiting))  # the queued ones first: none of them starts
+
+
+async def test_an_operator_frees_the_slot_of_a_terminated_run(
+    client: Client, worker: Worker, tmp_path: Path, queue_id: str
+) -> None:
+    queue = QueueSpec(queue_id=queue_id, max_concurrent_runs=1)
+    holder = await start_queued(client, worker, tmp_path / "1", queue)
+    await wait_for_state(holder, S.WAITING_FOR_APPROVAL)
+    queued = await start_queued(client, worker, tmp_path / "2", queue)
+    await wait_for(queued, queued_at(1))
+    await holder.terminate("stuck")  # ends without telling the queue: its slot stays taken
+
+    operator = QueueClient(client, queue_id)
+    with pytest.raises(OverseerError, match="run no-such-run holds no slot and is not waiting"):
+        await operator.release("no-such-run")
+    await operator.release(holder.id)
+    await wait_for_state(queued, S.WAITING_FOR_APPROVAL)
+    await cancel(queued)
