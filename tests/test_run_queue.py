@@ -17,9 +17,11 @@ import pytest_asyncio
 from temporalio.client import (
     Client,
     WorkflowContinuedAsNewError,
+    WorkflowFailureError,
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
+from temporalio.exceptions import CancelledError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -144,7 +146,9 @@ async def test_a_queued_run_canceled_leaves_the_queue_and_never_runs_a_tool(
     holder = await start_queued(client, worker, tmp_path / "1", queue)
     await wait_for_state(holder, S.WAITING_FOR_APPROVAL)
     queued = await start_queued(client, worker, tmp_path / "2", queue)
-    await wait_for(queued, lambda s: s.queue_position == 1)
+    await wait_for(queued, queued_at(1))
+    by_temporal = await start_queued(client, worker, tmp_path / "3", queue)
+    await wait_for(by_temporal, queued_at(2))
 
     await cancel(queued)
     assert (await snapshot(queued)).state is S.CANCELED
@@ -152,6 +156,13 @@ async def test_a_queued_run_canceled_leaves_the_queue_and_never_runs_a_tool(
     assert [(e.from_state, e.to_state) for e in log] == [(S.CREATED, S.CANCELED)]
     assert not any(e.kind is EventKind.TOOL_RESULT for e in log)
     assert await queued.query("steps") == []
+    await wait_for(by_temporal, queued_at(1))
+
+    await by_temporal.cancel()  # `temporal workflow cancel`: it leaves the queue as well
+    with pytest.raises(WorkflowFailureError) as failure:
+        await by_temporal.result()
+    assert isinstance(failure.value.cause, CancelledError)
+    assert (await snapshot(by_temporal)).state is S.CANCELED
     view = await QueueClient(client, queue_id).view()
     assert ([t.run_id for t in view.holders], view.waiting) == ([holder.id], [])
     await cancel(holder)
