@@ -5,8 +5,9 @@ from typing import Any
 
 from activities.broadcast import broadcast_kill_switches
 from activities.llm import ModelActivities
+from activities.run_queue import join_run_queue
 from activities.tools.activity import TOOL_ACTIVITIES
 
 
 def all_activities(models: ModelActivities) -> list[Callable[..., Any]]:
-    return [models.complete, broadcast_kill_switches, *TOOL_ACTIVITIES]
+    return [models.complete, broadcast_kill_switches, join_run_queue, *TOOL_ACTIVITIES]

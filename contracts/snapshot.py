@@ -47,6 +47,8 @@ class RunSnapshot(BaseModel):
     retry_of: str | None = None
     # Irreversible steps a rollback could not undo, if it came to that.
     uncompensated: list[str] = Field(default_factory=list)
+    # Place in the run queue (1 is next) while the run waits in `created` for a slot.
+    queue_position: int | None = None
 
 
 class EventsQuery(BaseModel):

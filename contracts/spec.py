@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from contracts.model_io import ModelSpec
+from contracts.queue import QueueSpec
 from contracts.retries import RetryConfig
 
 
@@ -70,6 +71,9 @@ class RunSpec(BaseModel):
     # Continue as new after this many model turns in one segment (also whenever Temporal
     # suggests it), so a long run's history stays small. None: only when suggested.
     continue_as_new_after_steps: int | None = Field(default=None, ge=1)
+    # Wait in `created` for a slot of this run queue (limits on active runs, priority).
+    # None: the run starts at once and never touches a queue.
+    queue: QueueSpec | None = None
     # Set only on a run's later segments: the state carried over (see contracts.carry).
     carried: "CarriedState | None" = None
 

@@ -29,6 +29,8 @@ class AgentFile(BaseModel):
     output_schema: dict[str, Any] | None = None
     output_retries: int = Field(default=2, ge=0, le=10)
     retries: RetryConfig = Field(default_factory=RetryConfig)
+    # Runs of this agent active at once; more wait in `created`, in the run queue.
+    max_concurrent_runs: int | None = Field(default=None, ge=1)
 
 
 def _first_error(error: ValidationError) -> str:

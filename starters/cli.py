@@ -31,6 +31,7 @@ from starters.commands import (
     cmd_worker,
 )
 from starters.errors import OverseerError
+from starters.queue_commands import add_queue_commands
 from workers.telemetry import flush_tracing, setup_tracing
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -100,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="CASSETTE",
         help="answer the model's turns from a cassette (offline), see `overseer cassette`",
+    )
+    p.add_argument(
+        "--priority",
+        type=int,
+        choices=range(10),
+        metavar="0..9",
+        help="join the run queue with this priority (0 first; default 5)",
     )
     p.set_defaults(handler=cmd_run)
 
@@ -177,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", required=True)
     p.add_argument("--as", dest="user", default=getpass.getuser())
     p.set_defaults(handler=cmd_cancel)
+
+    add_queue_commands(sub)
     return parser
 
 

@@ -18,6 +18,7 @@ from starters.connection import connect, task_queue, temporal_address
 from starters.demo import DEMO_GOAL, run_demo
 from starters.errors import OverseerError
 from starters.follow import follow
+from starters.queue import queue_positions
 from starters.recovery import reset_run, retry_run, run_steps
 from starters.render import approval_block, event_line, snapshot_text
 from starters.runs import RunClient, start_run
@@ -78,7 +79,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 async def cmd_run(args: argparse.Namespace) -> int:
     client = await connect()
     run_id, _ = await start_run(
-        client, args.agent_file, args.goal, args.user, task_queue(), args.replay
+        client, args.agent_file, args.goal, args.user, task_queue(), args.replay, args.priority
     )
     print(f"started run {run_id}")
     if not args.watch:
@@ -108,13 +109,19 @@ async def cmd_ls(args: argparse.Namespace) -> int:
         query += f' AND {sa.RUN_STATE.name} = "{args.state}"'
     if args.agent:
         query += f' AND {sa.AGENT.name} = "{args.agent}"'
+    executions = [execution async for execution in client.list_workflows(query, limit=args.limit)]
+    queued = [e.id for e in executions if e.typed_search_attributes.get(sa.RUN_STATE) == "created"]
+    positions = await queue_positions(client, queued)  # where runs waiting for a slot stand
     print(f"{'RUN':<32} {'STATE':<22} {'AGENT':<20} {'STARTED':<20} TEMPORAL")
-    async for execution in client.list_workflows(query, limit=args.limit):
+    for execution in executions:
         attrs = execution.typed_search_attributes
         started = execution.start_time.strftime("%Y-%m-%d %H:%M:%S")
         status = execution.status.name.lower() if execution.status else "?"
+        state = attrs.get(sa.RUN_STATE) or "?"
+        if execution.id in positions:
+            state += f" (queued #{positions[execution.id]})"
         print(
-            f"{execution.id:<32} {attrs.get(sa.RUN_STATE) or '?':<22} "
+            f"{execution.id:<32} {state:<22} "
             f"{attrs.get(sa.AGENT) or '?':<20} {started:<20} {status}"
         )
     return 0

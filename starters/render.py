@@ -39,6 +39,8 @@ def snapshot_text(snapshot: RunSnapshot) -> str:
         f"tokens: {budget.input_tokens} in / {budget.output_tokens} out",
         f"events:    {snapshot.last_event_seq}",
     ]
+    if snapshot.queue_position is not None:
+        lines.append(f"queued:    position {snapshot.queue_position} in the run queue")
     if snapshot.trace_id:
         lines.append(f"trace:     {snapshot.trace_id}")
     if snapshot.failure_reason:

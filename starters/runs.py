@@ -23,6 +23,7 @@ from contracts.snapshot import EventsQuery, RunSnapshot
 from contracts.spec import RunSpec
 from starters.agent_file import load_agent_file, run_spec
 from starters.errors import OverseerError
+from starters.queue import joining_queue
 from workers.telemetry import TRACER_NAME, current_trace_id
 
 QUERY_TIMEOUT = timedelta(seconds=10)
@@ -45,6 +46,7 @@ async def start_run(
     requester: str,
     task_queue: str,
     replay_from: Path | None = None,
+    priority: int | None = None,
 ) -> tuple[str, RunSpec]:
     agent, workspace = load_agent_file(agent_path)
     run_id = f"{agent.name}-{secrets.token_hex(4)}"
@@ -57,6 +59,7 @@ async def start_run(
         spec = run_spec(agent, workspace, goal=goal, requester=requester, trace_id=trace_id)
         if replay_from is not None:
             spec = replaying(spec, replay_from)
+        spec = await joining_queue(client, spec, agent.max_concurrent_runs, priority)
         await start_spec(client, run_id, spec, task_queue)
     return run_id, spec
 

@@ -1,4 +1,5 @@
-"""The Overseer worker: runs AgentRunWorkflow and its activities on one task queue."""
+"""The Overseer worker: runs AgentRunWorkflow, the run queue and their activities on one
+task queue."""
 
 import asyncio
 import contextlib
@@ -16,6 +17,7 @@ from activities.providers.breaker import BreakerBoard
 from workers.config import ModelPool, WorkerConfig
 from workflows.agent_run import AgentRunWorkflow
 from workflows.kill_switch import KillSwitchWorkflow
+from workflows.run_queue import RunQueueWorkflow
 
 log = logging.getLogger("overseer.worker")
 
@@ -34,6 +36,8 @@ WORKFLOW_HELPERS = (
     "workflows.model_calls",
     "workflows.output_contract",
     "workflows.publishing",
+    "workflows.queue_book",
+    "workflows.queue_slot",
     "workflows.run_controls",
     "workflows.run_metrics",
     "workflows.saga",
@@ -60,7 +64,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[AgentRunWorkflow, KillSwitchWorkflow],
+        workflows=[AgentRunWorkflow, KillSwitchWorkflow, RunQueueWorkflow],
         activities=all_activities(models),
         workflow_runner=SANDBOX,
         max_concurrent_activities=config.max_concurrent_activities,

@@ -39,6 +39,7 @@ from workflows.ledger import RunLedger
 from workflows.model_calls import NoModelAvailable, Unavailable, ask_models
 from workflows.output_contract import contract_violation, reprompt
 from workflows.publishing import Published, publish
+from workflows.queue_slot import QueueSlot
 from workflows.run_controls import RunControls
 from workflows.run_metrics import RunMetrics
 from workflows.saga import roll_back
@@ -70,7 +71,7 @@ class _TurnInterrupted(Exception):
 
 
 @workflow.defn(name="AgentRunWorkflow", failure_exception_types=[IllegalTransition])
-class AgentRunWorkflow(RunControls):
+class AgentRunWorkflow(RunControls, QueueSlot):
     @workflow.init
     def __init__(self, spec: RunSpec) -> None:
         self._spec = spec
@@ -99,6 +100,12 @@ class AgentRunWorkflow(RunControls):
 
     @workflow.run
     async def run(self, spec: RunSpec) -> RunResult:
+        try:
+            return await self._run_segment(spec)
+        finally:
+            await self._release_slot()  # run queue: only once the run has ended
+
+    async def _run_segment(self, spec: RunSpec) -> RunResult:
         if spec.carried is None:
             self._metrics.started()
         self._publish()
@@ -130,6 +137,7 @@ class AgentRunWorkflow(RunControls):
 
     async def _drive(self) -> None:
         if self._spec.carried is None:
+            await self._wait_for_slot()  # run queue: in `created`, if the spec says so
             self._load_context()
         while True:
             if self._time_to_continue_as_new():
@@ -529,6 +537,7 @@ class AgentRunWorkflow(RunControls):
             blocked_reason=self._blocked_reason,
             retry_of=self._spec.retry_of,
             uncompensated=self._uncompensated,
+            queue_position=self._queue_position,
         )
 
     @workflow.query(name="steps")

@@ -32,6 +32,8 @@ def current_details(snapshot: RunSnapshot) -> str:
         "",
         f"Goal: {snapshot.goal}",
     ]
+    if snapshot.queue_position is not None:
+        lines += ["", f"Queued: position {snapshot.queue_position} in the run queue"]
     for request in snapshot.pending_approvals:
         lines += ["", *_approval_lines(snapshot.run_id, request)]
     if snapshot.failure_reason:
