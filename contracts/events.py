@@ -29,6 +29,10 @@ class EventKind(StrEnum):
     RESET = "reset"
     # A signal that could not be applied (bad body, unknown action, ...).
     SIGNAL_REJECTED = "signal_rejected"
+    # The agent handed its task to a human or another agent (the reason is the detail).
+    HANDOFF = "handoff"
+    # A human answered a handoff; the reply goes to the model.
+    HUMAN_INPUT = "human_input"
 
 
 class RunEvent(BaseModel):

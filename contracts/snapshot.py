@@ -3,7 +3,9 @@
 from pydantic import BaseModel, Field
 
 from contracts.approvals import ApprovalRequest
+from contracts.handoff import Handoff
 from contracts.states import RunState
+from contracts.steps import StepRecord
 
 
 class BudgetUsage(BaseModel):
@@ -33,6 +35,8 @@ class RunSnapshot(BaseModel):
     retry_of: str | None = None
     # Irreversible steps a rollback could not undo, if it came to that.
     uncompensated: list[str] = Field(default_factory=list)
+    # The run's handoff: waiting for a human's reply (state blocked), or to another agent.
+    handoff: Handoff | None = None
 
 
 class EventsQuery(BaseModel):
@@ -45,3 +49,8 @@ class RunResult(BaseModel):
     reason: str | None = None
     steps: int
     last_event_seq: int
+    # Set when the run handed its task to another agent (a pipeline continues with it).
+    handoff: Handoff | None = None
+    # Completed irreversible steps left in place: a pipeline undoes them in its own
+    # rollback, since this run has ended and its saga cannot run any more.
+    compensable: list[StepRecord] = Field(default_factory=list)

@@ -1,4 +1,5 @@
-"""The Overseer worker: runs AgentRunWorkflow and its activities on one task queue."""
+"""The Overseer worker: runs AgentRunWorkflow, PipelineWorkflow and their activities on one
+task queue."""
 
 import asyncio
 import contextlib
@@ -15,6 +16,7 @@ from activities.llm import ModelActivities
 from activities.providers.breaker import BreakerBoard
 from workers.config import ModelPool, WorkerConfig
 from workflows.agent_run import AgentRunWorkflow
+from workflows.pipeline import PipelineWorkflow
 
 log = logging.getLogger("overseer.worker")
 
@@ -25,12 +27,20 @@ log = logging.getLogger("overseer.worker")
 WORKFLOW_HELPERS = (
     "workflows.activity_options",
     "workflows.approval_book",
+    "workflows.child_progress",
     "workflows.details",
     "workflows.failures",
     "workflows.gate",
+    "workflows.handoff",
     "workflows.ledger",
     "workflows.model_calls",
     "workflows.output_contract",
+    "workflows.pipeline_board",
+    "workflows.pipeline_children",
+    "workflows.pipeline_details",
+    "workflows.pipeline_inputs",
+    "workflows.pipeline_rollback",
+    "workflows.pipeline_steps",
     "workflows.publishing",
     "workflows.run_controls",
     "workflows.run_metrics",
@@ -58,7 +68,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[AgentRunWorkflow],
+        workflows=[AgentRunWorkflow, PipelineWorkflow],
         activities=all_activities(models),
         workflow_runner=SANDBOX,
         max_concurrent_activities=config.max_concurrent_activities,

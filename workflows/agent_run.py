@@ -15,6 +15,7 @@ from contracts.approvals import CancelRequest
 from contracts.artifacts import ArtifactRef
 from contracts.carry import CarriedState
 from contracts.events import EventKind, RunEvent
+from contracts.handoff import HANDOFF_TOOL
 from contracts.hashing import idempotency_key
 from contracts.model_io import (
     Message,
@@ -32,6 +33,7 @@ from workflows.activity_options import activity_options
 from workflows.approval_book import ApprovalBook
 from workflows.failures import dead_letter_reason, message_of
 from workflows.gate import gate
+from workflows.handoff import HandedOff, Handoffs
 from workflows.ledger import RunLedger
 from workflows.model_calls import NoModelAvailable, Unavailable, ask_models
 from workflows.output_contract import contract_violation, reprompt
@@ -64,7 +66,7 @@ class _TurnInterrupted(Exception):
 
 
 @workflow.defn(name="AgentRunWorkflow", failure_exception_types=[IllegalTransition])
-class AgentRunWorkflow(RunControls):
+class AgentRunWorkflow(RunControls, Handoffs):
     @workflow.init
     def __init__(self, spec: RunSpec) -> None:
         self._spec = spec
@@ -116,6 +118,13 @@ class AgentRunWorkflow(RunControls):
             reason=self._failure_reason,
             steps=self._budget.steps_used,
             last_event_seq=self._ledger.last_seq,
+            # For a pipeline: how this run handed off, and what its rollback must undo.
+            handoff=self._handoff,
+            compensable=(
+                self._steps.completed_irreversible()
+                if self._ledger.state is RunState.COMPLETED
+                else []
+            ),
         )
 
     # -- the loop -------------------------------------------------------------------------
@@ -138,6 +147,8 @@ class AgentRunWorkflow(RunControls):
                     await self._handle_call(call, index)
             except _TurnInterrupted:
                 self._skip_unanswered(response.tool_calls)
+            except HandedOff:  # to another agent (workflows/handoff.py)
+                return
 
     def _time_to_continue_as_new(self) -> bool:
         every = self._spec.continue_as_new_after_steps
@@ -238,6 +249,8 @@ class AgentRunWorkflow(RunControls):
             self._note(EventKind.TOOL_DENIED, SYSTEM, reason, [call.id])
             self._tell_model(call, f"denied: {reason}", is_error=True)
             raise _TurnInterrupted
+        if verdict.tool.name == HANDOFF_TOOL:  # carried out by the run (workflows/handoff.py)
+            return await self._hand_off(call)
         actor = SYSTEM
         if verdict.needs_approval:
             actor = await self._await_approval(call, index)
@@ -432,6 +445,7 @@ class AgentRunWorkflow(RunControls):
             blocked_reason=self._blocked_reason,
             retry_of=self._spec.retry_of,
             uncompensated=self._uncompensated,
+            handoff=self._handoff,
         )
 
     @workflow.query(name="steps")

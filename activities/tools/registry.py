@@ -5,6 +5,7 @@ import functools
 
 from activities.tools.base import ToolDefinition
 from activities.tools.files import LIST_FILES, READ_FILE, WRITE_FILE
+from activities.tools.handoff import HANDOFF
 from activities.tools.tickets import CREATE_TICKET
 from contracts.model_io import ToolSchema
 
@@ -16,5 +17,5 @@ def tool_schema(name: str) -> ToolSchema:
 
 
 TOOLS: dict[str, ToolDefinition] = {
-    tool.name: tool for tool in (LIST_FILES, READ_FILE, WRITE_FILE, CREATE_TICKET)
+    tool.name: tool for tool in (LIST_FILES, READ_FILE, WRITE_FILE, CREATE_TICKET, HANDOFF)
 }
