@@ -81,12 +81,20 @@ class ChildRun(BaseModel):
     run_id: str
     agent: str
     role: ChildRole = "agent"
-    # The child's state as last reported (by its progress signals, then its result).
+    # The child's state as last reported: by its progress signals (sent only when it starts
+    # or stops needing a human, to keep the pipeline's history small), then by its result.
     state: RunState = RunState.CREATED
     pending_approvals: list[ApprovalRequest] = Field(default_factory=list)
     blocked_reason: str | None = None
     reason: str | None = None
     handoff: Handoff | None = None
+
+    @property
+    def shown_state(self) -> str:
+        """For people: `running` while a child works on its own (its exact state is in its
+        own snapshot), else its last reported state."""
+        needs_human = bool(self.pending_approvals or self.blocked_reason)
+        return self.state if self.state.is_terminal or needs_human else "running"
 
 
 class StepItem(BaseModel):

@@ -96,7 +96,10 @@ class ChildRuns:
         self, item: StepItem, child: ChildRun, result: RunResult, schema: dict[str, Any] | None
     ) -> Attempt:
         if result.state is not RunState.COMPLETED:
-            return Attempt(failure=result.reason or f"run ended {result.state}", canceled=True)
+            # Canceled by the pipeline's halt: no failure policy. Canceled by anyone else
+            # (`overseer cancel` on the child): a failure like any other.
+            failure = result.reason or f"run ended {result.state}"
+            return Attempt(failure=failure, canceled=self.halt_request is not None)
         if result.handoff is not None:
             return Attempt(handoff=result.handoff)
         answer = result.final_answer or ""

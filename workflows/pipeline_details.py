@@ -19,7 +19,7 @@ def tree_markdown(snapshot: PipelineSnapshot) -> str:
             f"- `{item.label}` **{item.state}**" + (f": {item.reason}" if item.reason else "")
         )
         for child in item.children:
-            lines.append(f"  - {child.role} `{child.run_id}` ({child.agent}) {child.state}")
+            lines.append(f"  - {child.role} `{child.run_id}` ({child.agent}) {child.shown_state}")
             for request in child.pending_approvals:
                 lines.append(
                     f"    - waiting for approval: `{request.tool}` action `{request.action_id}`: "
