@@ -100,6 +100,9 @@ async def _watch(client: Client, run_id: str, after_seq: int) -> int:
     snapshot, _ = await follow(run, stop_at_approval=True, after_seq=after_seq)
     for request in snapshot.pending_approvals:
         print(approval_block(run_id, request))
+    if snapshot.handoff is not None and not snapshot.state.is_terminal:
+        print(f"Waiting for a human: {snapshot.handoff.reason}")
+        print(f'  reply: overseer reply {run_id} --as YOU --text "..."')
     if snapshot.state.is_terminal:
         print(f"run {run_id} ended: {snapshot.state}")
         if snapshot.final_answer:
