@@ -252,3 +252,39 @@ async def test_cancel_mid_pipeline_compensates_the_earlier_step(
     child_log = await events(client.get_workflow_handle(f"{handle.id}.write"))
     assert (child_log[-1].to_state, child_log[-1].actor) == (RunState.CANCELED, "user:carol")
     assert final.uncompensated == []
+
+
+async def test_temporal_cancellation_of_the_pipeline_also_rolls_back(
+    client: Client, worker: Worker, tmp_path: Path
+) -> None:
+    ticketing = make_spec(
+        tmp_path,
+        [
+            ScriptTurn(tool_calls=[ScriptedCall(tool="create_ticket", args={"title": "t"})]),
+            ScriptTurn(say="Opened."),
+        ],
+        agent="ticketer",
+        tools=["create_ticket"],
+        policy=PolicySpec(require_approval=[]),
+    )
+    spec = PipelineSpec(
+        name="cancel-from-temporal",
+        goal="release",
+        steps=[
+            PipelineStep(name="ticket", agent=ticketing),
+            PipelineStep(name="write", agent=make_spec(tmp_path)),
+        ],
+    )
+    handle = await start_pipeline(client, spec, worker.task_queue)
+    await wait_for_pipeline(handle, lambda s: bool(s.pending_approvals))
+    await handle.cancel()  # `temporal workflow cancel`
+
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    with sqlite3.connect(tmp_path / ".tracker" / "tickets.sqlite") as db:
+        assert db.execute("SELECT status FROM tickets").fetchall() == [("canceled",)]
+    final = await pipeline_snapshot(handle)
+    assert final.state is PipelineState.ROLLED_BACK
+    write_child = await client.get_workflow_handle(f"{handle.id}.write").describe()
+    assert write_child.status is not None
+    assert write_child.status.name == "CANCELED"

@@ -56,6 +56,8 @@ class PipelineWorkflow:
             self._end(PipelineState.COMPLETED, "every step completed")
         else:
             await self._wind_down()
+        if self._children.halt_request is not None and self._children.halt_request.by == "temporal":
+            raise asyncio.CancelledError  # ends Canceled in Temporal, as it asked
         if self._state is PipelineState.FAILED:
             reason = self._failure_reason or "failed"
             raise ApplicationError(reason, type=PIPELINE_FAILED, non_retryable=True)

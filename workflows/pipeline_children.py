@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ChildWorkflowError, FailureError
+from temporalio.exceptions import CancelledError, ChildWorkflowError, FailureError
 
 from contracts import WORKFLOW_NAME
 from contracts.approvals import CancelRequest
@@ -82,6 +82,9 @@ class ChildRuns:
             result = await handle
         except ChildWorkflowError as error:
             cause = error.cause
+            if isinstance(cause, CancelledError) and _pipeline_being_canceled():
+                # `temporal workflow cancel` on the pipeline reached the child first.
+                self.halt(CancelRequest(by="temporal", reason="workflow cancellation requested"))
             reason = cause.message if isinstance(cause, FailureError) else str(error)
             child.state, child.reason = RunState.FAILED, reason
             return Attempt(failure=reason, canceled=self.halt_request is not None)
@@ -113,3 +116,10 @@ class ChildRuns:
             self._board.note("output_invalid", workflow.now(), item.label, child.run_id, detail)
             return Attempt(failure=f"invalid_output: {violation}")
         return Attempt(output=json.loads(answer))
+
+
+def _pipeline_being_canceled() -> bool:
+    """Temporal asked to cancel the pipeline: the SDK turned it into the child's cancel,
+    and the task awaiting the child carries the request."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
