@@ -39,6 +39,10 @@ class EventKind(StrEnum):
     KILL_SWITCHES = "kill_switches"
     # Already blocked, the run now waits for another reason.
     STILL_BLOCKED = "still_blocked"
+    # The agent handed its task to a human or another agent (the reason is the detail).
+    HANDOFF = "handoff"
+    # A human answered a handoff; the reply goes to the model.
+    HUMAN_INPUT = "human_input"
 
 
 class RunEvent(BaseModel):

@@ -5,7 +5,9 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from contracts.approvals import ApprovalRequest
+from contracts.handoff import Handoff
 from contracts.states import RunState
+from contracts.steps import StepRecord
 
 
 class BudgetUsage(BaseModel):
@@ -49,6 +51,8 @@ class RunSnapshot(BaseModel):
     uncompensated: list[str] = Field(default_factory=list)
     # Place in the run queue (1 is next) while the run waits in `created` for a slot.
     queue_position: int | None = None
+    # The run's handoff: waiting for a human's reply (state blocked), or to another agent.
+    handoff: Handoff | None = None
 
 
 class EventsQuery(BaseModel):
@@ -61,3 +65,8 @@ class RunResult(BaseModel):
     reason: str | None = None
     steps: int
     last_event_seq: int
+    # Set when the run handed its task to another agent (a pipeline continues with it).
+    handoff: Handoff | None = None
+    # Completed irreversible steps left in place: a pipeline undoes them in its own
+    # rollback, since this run has ended and its saga cannot run any more.
+    compensable: list[StepRecord] = Field(default_factory=list)

@@ -31,6 +31,7 @@ from starters.commands import (
     cmd_worker,
 )
 from starters.errors import OverseerError
+from starters.pipeline_commands import cmd_reply
 from starters.queue_commands import add_queue_commands
 from workers.telemetry import flush_tracing, setup_tracing
 
@@ -89,9 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ui-port", type=int, default=8233)
     p.set_defaults(handler=cmd_demo)
 
-    p = sub.add_parser("run", help="start an agent run from an agent file")
-    p.add_argument("agent_file", type=Path, help="agent YAML file, e.g. agents/demo.yaml")
-    p.add_argument("--goal", required=True, help="what the agent should achieve")
+    p = sub.add_parser("run", help="start an agent run (agent file) or a pipeline (pipeline file)")
+    p.add_argument(
+        "agent_file",
+        type=Path,
+        help="agent or pipeline YAML file, e.g. agents/demo.yaml, agents/demo-pipeline.yaml",
+    )
+    p.add_argument("--goal", required=True, help="what the agent (or pipeline) should achieve")
     p.add_argument("--as", dest="user", default=getpass.getuser(), help="requester id")
     p.add_argument(
         "--watch", action="store_true", help="stream events until it ends or waits for a human"
@@ -179,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reject", help="reject one pending action (the model is told why)")
     _decision_args(p, reason_required=True)
     p.set_defaults(handler=cmd_reject)
+
+    p = sub.add_parser("reply", help="answer a run that handed its task to a human (blocked)")
+    _run_arg(p)
+    p.add_argument("--as", dest="user", required=True, help="your user id")
+    p.add_argument("--text", required=True, help="your reply; the agent gets it")
+    p.set_defaults(handler=cmd_reply)
 
     p = sub.add_parser("cancel", help="cancel a run, recording who and why")
     _run_arg(p)

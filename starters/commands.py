@@ -18,6 +18,12 @@ from starters.connection import connect, task_queue, temporal_address
 from starters.demo import DEMO_GOAL, run_demo
 from starters.errors import OverseerError
 from starters.follow import follow
+from starters.pipeline_commands import cancel as cancel_pipeline
+from starters.pipeline_commands import decide as decide_in_pipeline
+from starters.pipeline_commands import run_pipeline
+from starters.pipeline_commands import status as pipeline_status
+from starters.pipeline_file import is_pipeline_file
+from starters.pipelines import is_pipeline
 from starters.queue import queue_positions
 from starters.recovery import reset_run, retry_run, run_steps
 from starters.render import approval_block, event_line, snapshot_text
@@ -77,6 +83,8 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 
 
 async def cmd_run(args: argparse.Namespace) -> int:
+    if is_pipeline_file(args.agent_file):  # a pipeline file has `steps:`
+        return await run_pipeline(args)
     client = await connect()
     run_id, _ = await start_run(
         client, args.agent_file, args.goal, args.user, task_queue(), args.replay, args.priority
@@ -93,6 +101,9 @@ async def _watch(client: Client, run_id: str, after_seq: int) -> int:
     snapshot, _ = await follow(run, stop_at_approval=True, after_seq=after_seq)
     for request in snapshot.pending_approvals:
         print(approval_block(run_id, request))
+    if snapshot.handoff is not None and not snapshot.state.is_terminal:
+        print(f"Waiting for a human: {snapshot.handoff.reason}")
+        print(f'  reply: overseer reply {run_id} --as YOU --text "..."')
     if snapshot.state.is_terminal:
         print(f"run {run_id} ended: {snapshot.state}")
         if snapshot.final_answer:
@@ -129,6 +140,8 @@ async def cmd_ls(args: argparse.Namespace) -> int:
 
 async def cmd_status(args: argparse.Namespace) -> int:
     client = await connect()
+    if await is_pipeline(client, args.run):
+        return await pipeline_status(client, args.run)
     print(snapshot_text(await RunClient(client, args.run).snapshot()))
     return 0
 
@@ -144,6 +157,8 @@ async def cmd_events(args: argparse.Namespace) -> int:
 
 async def _decide(args: argparse.Namespace, verdict: str) -> int:
     client = await connect()
+    if await is_pipeline(client, args.run):  # goes to the child waiting for the action
+        return await decide_in_pipeline(client, args, verdict)
     run = RunClient(client, args.run)
     request = await run.pending(args.action)
     if args.sha256 and args.sha256 != request.args_sha256:
@@ -175,6 +190,9 @@ async def cmd_reject(args: argparse.Namespace) -> int:
 
 async def cmd_cancel(args: argparse.Namespace) -> int:
     client = await connect()
+    if await is_pipeline(client, args.run):
+        request = CancelRequest(by=args.user, reason=args.reason)
+        return await cancel_pipeline(client, args.run, request)
     await RunClient(client, args.run).cancel(CancelRequest(by=args.user, reason=args.reason))
     print(f"cancel of run {args.run} requested by {args.user}: {args.reason}")
     return 0

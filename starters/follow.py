@@ -30,5 +30,7 @@ async def follow(
             return snapshot, after_seq
         if stop_at_approval and snapshot.state is RunState.WAITING_FOR_APPROVAL:
             return snapshot, after_seq
+        if stop_at_approval and snapshot.handoff is not None:  # waits for a human's reply
+            return snapshot, after_seq
         # The CLI polls a query on an interval; nothing here is a test or a workflow.
         await asyncio.sleep(POLL_SECONDS)

@@ -48,4 +48,8 @@ def snapshot_text(snapshot: RunSnapshot) -> str:
     if snapshot.final_answer:
         lines.append(f"answer:    {snapshot.final_answer}")
     lines += [approval_block(snapshot.run_id, r) for r in snapshot.pending_approvals]
+    if snapshot.handoff is not None:
+        lines.append(f"handoff:   to {snapshot.handoff.to}: {snapshot.handoff.reason}")
+        if snapshot.handoff.to == "human":
+            lines.append(f'  reply:   overseer reply {snapshot.run_id} --as YOU --text "..."')
     return "\n".join(lines)

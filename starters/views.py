@@ -80,7 +80,10 @@ async def inbox(client: Client, agent: str | None, emit: Callable[[str], None] =
     )
     if agent:
         query += f' AND {sa.AGENT.name} = "{agent}"'
-    run_ids = [execution.id async for execution in client.list_workflows(query)]
+    executions = [execution async for execution in client.list_workflows(query)]
+    run_ids = [execution.id for execution in executions]
+    # A pipeline step's run names its pipeline: decide it directly or through the pipeline.
+    pipeline_of = {e.id: e.parent_id for e in executions if e.parent_id}
     answers = await asyncio.gather(*(_pending_of(client, run_id) for run_id in run_ids))
     now = datetime.now(UTC)
     rows: list[tuple[ApprovalRequest, str]] = []
@@ -99,7 +102,13 @@ async def inbox(client: Client, agent: str | None, emit: Callable[[str], None] =
             f"{_age(request.requested_at, now):>5}  {run_id:<32} {request.short_id:<7} "
             f"{request.tool:<14} {_short(request.args_json, 60)}"
         )
-        emit(f"{'':>5}  decide: overseer approve|reject {run_id} {request.short_id} --as YOU")
+        in_pipeline = (
+            f"   (step of pipeline {pipeline_of[run_id]})" if run_id in pipeline_of else ""
+        )
+        emit(
+            f"{'':>5}  decide: overseer approve|reject {run_id} {request.short_id} --as YOU"
+            + in_pipeline
+        )
     return 0
 
 

@@ -1,5 +1,5 @@
-"""The Overseer worker: runs AgentRunWorkflow, the run queue and their activities on one
-task queue."""
+"""The Overseer worker: runs AgentRunWorkflow, PipelineWorkflow, the run queue, the kill
+switches and their activities on one task queue."""
 
 import asyncio
 import contextlib
@@ -17,6 +17,7 @@ from activities.providers.breaker import BreakerBoard
 from workers.config import ModelPool, WorkerConfig
 from workflows.agent_run import AgentRunWorkflow
 from workflows.kill_switch import KillSwitchWorkflow
+from workflows.pipeline import PipelineWorkflow
 from workflows.run_queue import RunQueueWorkflow
 
 log = logging.getLogger("overseer.worker")
@@ -29,12 +30,20 @@ WORKFLOW_HELPERS = (
     "workflows.activity_options",
     "workflows.approval_book",
     "workflows.budget_check",
+    "workflows.child_progress",
     "workflows.details",
     "workflows.failures",
     "workflows.gate",
+    "workflows.handoff",
     "workflows.ledger",
     "workflows.model_calls",
     "workflows.output_contract",
+    "workflows.pipeline_board",
+    "workflows.pipeline_children",
+    "workflows.pipeline_details",
+    "workflows.pipeline_inputs",
+    "workflows.pipeline_rollback",
+    "workflows.pipeline_steps",
     "workflows.publishing",
     "workflows.queue_book",
     "workflows.queue_slot",
@@ -64,7 +73,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[AgentRunWorkflow, KillSwitchWorkflow, RunQueueWorkflow],
+        workflows=[AgentRunWorkflow, KillSwitchWorkflow, RunQueueWorkflow, PipelineWorkflow],
         activities=all_activities(models),
         workflow_runner=SANDBOX,
         max_concurrent_activities=config.max_concurrent_activities,

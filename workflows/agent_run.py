@@ -16,6 +16,7 @@ from contracts.artifacts import ArtifactRef
 from contracts.budget import OperatorNote
 from contracts.carry import CarriedState
 from contracts.events import EventKind, RunEvent
+from contracts.handoff import HANDOFF_TOOL
 from contracts.hashing import action_hash, idempotency_key
 from contracts.kill_switch import KillSwitches
 from contracts.model_io import (
@@ -35,6 +36,7 @@ from workflows.approval_book import ApprovalBook, DecidedAction, action_id_for
 from workflows.budget_check import before_step, before_tool_call, count_call, initial_usage
 from workflows.failures import dead_letter_reason, message_of
 from workflows.gate import gate
+from workflows.handoff import HandedOff, Handoffs
 from workflows.ledger import RunLedger
 from workflows.model_calls import NoModelAvailable, Unavailable, ask_models
 from workflows.output_contract import contract_violation, reprompt
@@ -71,7 +73,7 @@ class _TurnInterrupted(Exception):
 
 
 @workflow.defn(name="AgentRunWorkflow", failure_exception_types=[IllegalTransition])
-class AgentRunWorkflow(RunControls, QueueSlot):
+class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
     @workflow.init
     def __init__(self, spec: RunSpec) -> None:
         self._spec = spec
@@ -131,6 +133,13 @@ class AgentRunWorkflow(RunControls, QueueSlot):
             reason=self._failure_reason,
             steps=self._budget.steps_used,
             last_event_seq=self._ledger.last_seq,
+            # For a pipeline: how this run handed off, and what its rollback must undo.
+            handoff=self._handoff,
+            compensable=(
+                self._steps.completed_irreversible()
+                if self._ledger.state is RunState.COMPLETED
+                else []
+            ),
         )
 
     # -- the loop -------------------------------------------------------------------------
@@ -154,6 +163,8 @@ class AgentRunWorkflow(RunControls, QueueSlot):
                     await self._handle_call(call, index)
             except _TurnInterrupted:
                 self._skip_unanswered(response.tool_calls)
+            except HandedOff:  # to another agent (workflows/handoff.py)
+                return
 
     def _time_to_continue_as_new(self) -> bool:
         every = self._spec.continue_as_new_after_steps
@@ -254,6 +265,8 @@ class AgentRunWorkflow(RunControls, QueueSlot):
             self._note(EventKind.TOOL_DENIED, SYSTEM, reason, [call.id])
             self._tell_model(call, f"denied: {reason}", is_error=True)
             raise _TurnInterrupted
+        if verdict.tool.name == HANDOFF_TOOL:  # carried out by the run (workflows/handoff.py)
+            return await self._hand_off(call)
         actor = SYSTEM
         await self._checkpoint(call)  # no human is asked to approve what cannot run now
         if verdict.needs_approval:
@@ -538,6 +551,7 @@ class AgentRunWorkflow(RunControls, QueueSlot):
             retry_of=self._spec.retry_of,
             uncompensated=self._uncompensated,
             queue_position=self._queue_position,
+            handoff=self._handoff,
         )
 
     @workflow.query(name="steps")

@@ -1,6 +1,7 @@
 """The run's current details, in markdown, for the Temporal Web UI."""
 
 from contracts.approvals import ApprovalRequest
+from contracts.handoff import HUMAN
 from contracts.snapshot import RunSnapshot
 
 
@@ -23,6 +24,18 @@ def _approval_lines(run_id: str, request: ApprovalRequest) -> list[str]:
     ]
 
 
+def _human_lines(run_id: str, reason: str) -> list[str]:
+    body = '{"by":"YOU","text":"..."}'
+    return [
+        f"### Waiting for a human (handoff): {reason}",
+        "",
+        f'Reply: `overseer reply {run_id} --as YOU --text "..."`',
+        "",
+        f"or: `temporal workflow update execute --workflow-id {run_id} --name human_input "
+        f"--input '{body}'`",
+    ]
+
+
 def current_details(snapshot: RunSnapshot) -> str:
     budget = snapshot.budget
     lines = [
@@ -36,6 +49,8 @@ def current_details(snapshot: RunSnapshot) -> str:
         lines += ["", f"Queued: position {snapshot.queue_position} in the run queue"]
     for request in snapshot.pending_approvals:
         lines += ["", *_approval_lines(snapshot.run_id, request)]
+    if snapshot.handoff is not None and snapshot.handoff.to == HUMAN:
+        lines += ["", *_human_lines(snapshot.run_id, snapshot.handoff.reason)]
     if snapshot.failure_reason:
         lines += ["", f"Reason: {snapshot.failure_reason}"]
     if snapshot.final_answer:

@@ -9,6 +9,7 @@ from temporalio.common import SearchAttributeUpdate
 from contracts import search_attributes as sa
 from contracts.snapshot import RunSnapshot
 from contracts.states import RunState
+from workflows.child_progress import report_to_parent
 from workflows.details import current_details
 
 Published = tuple[RunState, bool]
@@ -29,5 +30,6 @@ def publish(snapshot: RunSnapshot, last: Published | None) -> Published:
                 sa.TRACE_ID.value_set(snapshot.trace_id),
             ]
         workflow.upsert_search_attributes(updates)
+        report_to_parent(snapshot, now, last)
     workflow.set_current_details(current_details(snapshot))
     return now

@@ -5,6 +5,7 @@ import functools
 
 from activities.tools.base import ToolDefinition
 from activities.tools.files import LIST_FILES, READ_FILE, WRITE_FILE
+from activities.tools.handoff import HANDOFF
 from activities.tools.tickets import CREATE_TICKET
 from activities.tools.webhook import POST_WEBHOOK
 from contracts.model_io import ToolSchema
@@ -17,5 +18,6 @@ def tool_schema(name: str) -> ToolSchema:
 
 
 TOOLS: dict[str, ToolDefinition] = {
-    tool.name: tool for tool in (LIST_FILES, READ_FILE, WRITE_FILE, CREATE_TICKET, POST_WEBHOOK)
+    tool.name: tool
+    for tool in (LIST_FILES, READ_FILE, WRITE_FILE, CREATE_TICKET, POST_WEBHOOK, HANDOFF)
 }

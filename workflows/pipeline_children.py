@@ -1,0 +1,125 @@
+"""Starting a pipeline's child runs, waiting for them, and halting them. Workflow code."""
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import CancelledError, ChildWorkflowError, FailureError
+
+from contracts import WORKFLOW_NAME
+from contracts.approvals import CancelRequest
+from contracts.handoff import Handoff
+from contracts.pipeline import ChildRole, ChildRun, PipelineSpec, StepItem
+from contracts.snapshot import RunResult
+from contracts.spec import RunSpec
+from contracts.states import RunState
+from workflows.output_contract import contract_violation
+from workflows.pipeline_board import PipelineBoard
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """How one child run went, as far as the pipeline cares."""
+
+    output: Any = None
+    failure: str | None = None  # why there is no valid output
+    canceled: bool = False  # the pipeline halted it (or it never started)
+    handoff: Handoff | None = None  # it handed the task to another agent
+
+
+class ChildRuns:
+    def __init__(self, spec: PipelineSpec, board: PipelineBoard) -> None:
+        self._spec = spec
+        self._board = board
+        self._running: dict[str, workflow.ChildWorkflowHandle[Any, RunResult]] = {}
+        # What the rollback needs of a finished child: its spec and its result.
+        self.specs: dict[str, RunSpec] = {}
+        self.results: dict[str, RunResult] = {}
+        self.halt_request: CancelRequest | None = None
+
+    def halt(self, request: CancelRequest) -> None:
+        """Start no more children and ask every running one to cancel (with who and why)."""
+        if self.halt_request is not None:
+            return
+        self.halt_request = request
+        for handle in self._running.values():
+            asyncio.create_task(self._cancel(handle))  # noqa: RUF006  (awaited via the child)
+
+    async def _cancel(self, handle: workflow.ChildWorkflowHandle[Any, RunResult]) -> None:
+        assert self.halt_request is not None
+        try:
+            await handle.signal("cancel", self.halt_request)
+        except Exception:
+            workflow.logger.info("child %s ended before its cancel signal", handle.id)
+
+    async def run(
+        self,
+        item: StepItem,
+        spec: RunSpec,
+        run_id: str,
+        role: ChildRole,
+        schema: dict[str, Any] | None,
+    ) -> Attempt:
+        if self.halt_request is not None:
+            return Attempt(failure="not started: the pipeline halted", canceled=True)
+        child = ChildRun(run_id=run_id, agent=spec.agent, role=role)
+        item.children.append(child)
+        self.specs[run_id] = spec
+        self._board.note("child_started", workflow.now(), item.label, run_id, f"agent {spec.agent}")
+        handle = await workflow.start_child_workflow(
+            WORKFLOW_NAME,
+            spec,
+            id=run_id,
+            result_type=RunResult,
+            static_summary=f"{self._spec.name} / {item.label}: {spec.agent}"[:200],
+        )
+        self._running[run_id] = handle
+        if self.halt_request is not None:  # halted while it was starting
+            await self._cancel(handle)
+        try:
+            result = await handle
+        except ChildWorkflowError as error:
+            cause = error.cause
+            if isinstance(cause, CancelledError) and _pipeline_being_canceled():
+                # `temporal workflow cancel` on the pipeline reached the child first.
+                self.halt(CancelRequest(by="temporal", reason="workflow cancellation requested"))
+            reason = cause.message if isinstance(cause, FailureError) else str(error)
+            child.state, child.reason = RunState.FAILED, reason
+            return Attempt(failure=reason, canceled=self.halt_request is not None)
+        finally:
+            del self._running[run_id]
+            child.pending_approvals, child.blocked_reason = [], None
+        self.results[run_id] = result
+        child.state, child.reason, child.handoff = result.state, result.reason, result.handoff
+        return self._judge(item, child, result, schema)
+
+    def _judge(
+        self, item: StepItem, child: ChildRun, result: RunResult, schema: dict[str, Any] | None
+    ) -> Attempt:
+        if result.state is not RunState.COMPLETED:
+            # Canceled by the pipeline's halt: no failure policy. Canceled by anyone else
+            # (`overseer cancel` on the child): a failure like any other.
+            failure = result.reason or f"run ended {result.state}"
+            return Attempt(failure=failure, canceled=self.halt_request is not None)
+        if result.handoff is not None:
+            return Attempt(handoff=result.handoff)
+        answer = result.final_answer or ""
+        if schema is None:
+            return Attempt(output=answer)
+        # The child already holds its answers to the contract; checked again here because
+        # nothing reaches the next step unchecked (an agent file may loosen its own schema).
+        violation = contract_violation(answer, schema)
+        if violation is not None:
+            detail = f"{violation}; answer: {answer[:300]}"
+            self._board.note("output_invalid", workflow.now(), item.label, child.run_id, detail)
+            return Attempt(failure=f"invalid_output: {violation}")
+        return Attempt(output=json.loads(answer))
+
+
+def _pipeline_being_canceled() -> bool:
+    """Temporal asked to cancel the pipeline: the SDK turned it into the child's cancel,
+    and the task awaiting the child carries the request."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
