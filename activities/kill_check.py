@@ -6,8 +6,10 @@ rules are read with a query on the kill-switch workflow, cached for a second per
 """
 
 import time
+from datetime import timedelta
 
 from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -16,6 +18,7 @@ from contracts.tools import ToolInvocation
 
 KILLED = "KilledBySwitch"
 CACHE_SECONDS = 1.0
+QUERY_TIMEOUT = timedelta(seconds=10)
 _cached: tuple[float, KillSwitches] | None = None
 
 
@@ -24,12 +27,17 @@ async def current_switches() -> KillSwitches:
     if _cached and time.monotonic() - _cached[0] < CACHE_SECONDS:
         return _cached[1]
     handle = activity.client().get_workflow_handle(KILL_SWITCH_WORKFLOW_ID)
+    switches = KillSwitches(version=0)
     try:
-        switches: KillSwitches = await handle.query("rules", result_type=KillSwitches)
+        # Only a running kill-switch workflow holds rules in force (and has workers to
+        # answer the query); one never started or ended has none.
+        if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+            switches = await handle.query(
+                "rules", result_type=KillSwitches, rpc_timeout=QUERY_TIMEOUT
+            )
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise  # the activity is retried: a tool never runs unchecked
-        switches = KillSwitches(version=0)  # never started: no kill switch was ever set
     _cached = (time.monotonic(), switches)
     return switches
 

@@ -1,8 +1,9 @@
 """RunSpec: everything one agent run needs, fixed when the run starts."""
 
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from contracts.model_io import ModelSpec
 from contracts.queue import QueueSpec
@@ -28,6 +29,18 @@ class PolicySpec(BaseModel):
     # Extra regular expressions redacted from events, details and logs (besides emails and
     # API-key-like tokens, which always are).
     redact_patterns: list[str] = Field(default_factory=list)
+
+    @field_validator("redact_patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(
+                    f"redact pattern {pattern!r} is not a regular expression: {error}"
+                ) from None
+        return patterns
 
 
 class BudgetSpec(BaseModel):

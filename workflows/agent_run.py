@@ -9,7 +9,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 from contracts.approvals import CancelRequest
 from contracts.artifacts import ArtifactRef
@@ -408,6 +408,8 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
             )
         except ActivityError as error:
             self._steps.finish(step, "failed")
+            if is_cancelled_exception(error):  # the run is being canceled, see run()
+                raise asyncio.CancelledError from None
             cause = error.cause
             message = message_of(error)
             if isinstance(cause, ApplicationError) and cause.type == KILLED:
@@ -525,7 +527,9 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
         return True
 
     def _publish(self) -> None:
-        self._published = publish(self.snapshot(), self._published)
+        self._published = publish(
+            self.snapshot(), self._published, self._spec.policy.redact_patterns
+        )
 
     # -- queries --------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from contracts.events import EventKind, RunEvent
+from contracts.redaction import redact
 from contracts.spec import RunSpec
 from contracts.states import RunState
 from workflows.state_machine import check_transition
@@ -18,6 +19,7 @@ class RunLedger:
         self.model_version = carried.model_version if carried else spec.model.version
         self.policy_version = spec.policy.version
         self.trace_id = spec.trace_id
+        self.redact_patterns = spec.policy.redact_patterns
 
     @property
     def last_seq(self) -> int:
@@ -74,7 +76,8 @@ class RunLedger:
             policy_version=self.policy_version,
             evidence=list(evidence),
             trace_id=self.trace_id,
-            detail=detail,
+            # Details are for people: emails, key-like tokens and the policy's patterns go.
+            detail=redact(detail, self.redact_patterns),
         )
         self.events.append(event)
         return event

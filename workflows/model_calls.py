@@ -1,11 +1,17 @@
 """Asking the run's model, falling back down the agent's list when one is unavailable."""
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    TimeoutError,
+    is_cancelled_exception,
+)
 
 from contracts.model_io import ModelRequest, ModelResponse, ModelSpec
 from contracts.retries import ActivityPolicy
@@ -77,6 +83,9 @@ async def ask_models(
             return response
         except ActivityError as error:
             steps.finish(step, "failed")
+            if is_cancelled_exception(error):
+                # The run is being canceled: end as canceled, not as a failed model call.
+                raise asyncio.CancelledError from None
             unavailable = unavailability(error)
             if unavailable is None:
                 raise

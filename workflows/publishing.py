@@ -1,12 +1,14 @@
 """Mirror a run into what the Web UI and `temporal workflow list` read: search attributes
 (upserted only when they change: each upsert is a history event) and current details."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
 from contracts import search_attributes as sa
+from contracts.redaction import redact
 from contracts.snapshot import RunSnapshot
 from contracts.states import RunState
 from workflows.child_progress import report_to_parent
@@ -15,7 +17,9 @@ from workflows.details import current_details
 Published = tuple[RunState, bool]
 
 
-def publish(snapshot: RunSnapshot, last: Published | None) -> Published:
+def publish(
+    snapshot: RunSnapshot, last: Published | None, redact_patterns: Sequence[str] = ()
+) -> Published:
     """Publish the snapshot; returns what the search attributes now say."""
     now = (snapshot.state, bool(snapshot.pending_approvals))
     if now != last:
@@ -31,5 +35,5 @@ def publish(snapshot: RunSnapshot, last: Published | None) -> Published:
             ]
         workflow.upsert_search_attributes(updates)
         report_to_parent(snapshot, now, last)
-    workflow.set_current_details(current_details(snapshot))
+    workflow.set_current_details(redact(current_details(snapshot), redact_patterns))
     return now
