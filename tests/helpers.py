@@ -10,7 +10,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from contracts import WORKFLOW_NAME
-from contracts.events import RunEvent
+from contracts.events import EventKind, RunEvent
 from contracts.model_io import ModelSpec, ScriptedCall, ScriptTurn
 from contracts.snapshot import EventsQuery, RunResult, RunSnapshot
 from contracts.spec import BudgetSpec, PolicySpec, RunSpec
@@ -94,3 +94,18 @@ async def history_event_types(handle: WorkflowHandle[Any, Any]) -> list[int]:
 
 
 UPDATE_ACCEPTED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+
+
+async def wait_for_event(
+    handle: WorkflowHandle[Any, Any], kind: EventKind, within: float = 30.0
+) -> RunEvent:
+    """The run's first event of this kind, re-checked at each new history event."""
+
+    async def watch() -> RunEvent:
+        async for _ in handle.fetch_history_events(wait_new_event=True):
+            found = [e for e in await events(handle) if e.kind is kind]
+            if found:
+                return found[0]
+        raise AssertionError(f"run {handle.id} closed without a {kind} event")
+
+    return await asyncio.wait_for(watch(), within)
