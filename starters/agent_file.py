@@ -22,6 +22,8 @@ class AgentFile(BaseModel):
     # Relative to the agent file's directory.
     workspace: str = "."
     tools: list[str] = Field(default_factory=list)
+    # Secrets the agent's tools may use, by name (workers hold the values).
+    secrets: list[str] = Field(default_factory=list)
     model: ModelSpec = Field(default_factory=ModelSpec)
     fallback_models: list[ModelSpec] = Field(default_factory=list)
     policy: PolicySpec = Field(default_factory=PolicySpec)
@@ -74,6 +76,7 @@ def run_spec(
         model=agent.model,
         fallback_models=agent.fallback_models,
         tools=agent.tools,
+        secrets=agent.secrets,
         policy=agent.policy,
         budget=agent.budget,
         output_schema=agent.output_schema,
