@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -11,6 +12,14 @@ from contracts.redaction import redact
 from workers.telemetry import current_trace_id
 
 LogFormat = Literal["json", "text"]
+# Extra patterns (regular expressions, one per line) redacted from this worker's logs, on
+# top of emails and API-key-like tokens; a run's policy patterns cover its events.
+REDACT_ENV = "OVERSEER_REDACT_PATTERNS"
+
+
+def _log_redact(text: str) -> str:
+    extra = [line for line in os.environ.get(REDACT_ENV, "").splitlines() if line.strip()]
+    return redact(text, extra)
 
 
 def _run_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -34,7 +43,7 @@ def _run_fields(record: logging.LogRecord) -> dict[str, Any]:
 
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        return _log_redact(super().format(record))
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -43,11 +52,11 @@ class JsonLineFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": redact(record.getMessage()),
+            "msg": _log_redact(record.getMessage()),
             **_run_fields(record),
         }
         if record.exc_info:
-            line["error"] = redact(self.formatException(record.exc_info))
+            line["error"] = _log_redact(self.formatException(record.exc_info))
         return json.dumps(line, default=str)
 
 
