@@ -3,12 +3,21 @@
 from pathlib import Path
 
 import pytest
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.tools.activity import tool_activity
 from activities.tools.registry import TOOLS
 from contracts.tools import ToolInvocation, ToolResult
+
+_clients: list[Client] = []
+
+
+@pytest.fixture(autouse=True)
+def server_client(client: Client) -> None:
+    """Tool activities read the kill switches from the server before running."""
+    _clients[:] = [client]
 
 
 async def run_tool(name: str, workspace: Path, **args: str) -> ToolResult:
@@ -19,7 +28,9 @@ async def run_tool(name: str, workspace: Path, **args: str) -> ToolResult:
         workspace=str(workspace),
         args=args,
     )
-    result: ToolResult = await ActivityEnvironment().run(tool_activity(TOOLS[name]), invocation)
+    result: ToolResult = await ActivityEnvironment(_clients[0]).run(
+        tool_activity(TOOLS[name]), invocation
+    )
     return result
 
 
