@@ -39,7 +39,7 @@ def turn(tool: str, **args: object) -> ScriptTurn:
     return ScriptTurn(tool_calls=[ScriptedCall(tool=tool, args=args)])
 
 
-async def test_create_ticket_honours_its_idempotency_key(tmp_path: Path) -> None:
+async def test_create_ticket_honours_its_idempotency_key(client: Client, tmp_path: Path) -> None:
     invocation = ToolInvocation(
         run_id="r",
         call_id="c",
@@ -48,8 +48,9 @@ async def test_create_ticket_honours_its_idempotency_key(tmp_path: Path) -> None
         args={"title": "Rotate keys"},
     )
     run = tool_activity(TOOLS["create_ticket"])
-    first: ToolResult = await ActivityEnvironment().run(run, invocation)
-    again: ToolResult = await ActivityEnvironment().run(run, invocation)  # a retry
+    # With a client: tool activities read the kill switches from the server first.
+    first: ToolResult = await ActivityEnvironment(client).run(run, invocation)
+    again: ToolResult = await ActivityEnvironment(client).run(run, invocation)  # a retry
     assert first.output == again.output == "ticket #1: Rotate keys"
     assert tickets(tmp_path) == [("Rotate keys", "open")]
 
