@@ -11,6 +11,7 @@ from contracts.snapshot import BudgetUsage, RunSnapshot
 from starters.connection import connect, task_queue
 from starters.errors import OverseerError
 from starters.kill_switches import KillSwitchClient
+from starters.pipelines import is_pipeline
 from starters.runs import RunClient
 
 PAUSE_EPILOG = """\
@@ -139,13 +140,24 @@ def add_governance_commands(sub: "argparse._SubParsersAction[argparse.ArgumentPa
 # -- pause / resume ----------------------------------------------------------------------
 
 
+async def _agent_run(run_id: str, command: str) -> RunClient:
+    """The run to act on; a pipeline is refused (its steps are the runs)."""
+    client = await connect()
+    if await is_pipeline(client, run_id):
+        raise OverseerError(
+            f"{run_id} is a pipeline: {command} one of its step runs "
+            f"(ids {run_id}.<step>, listed by `overseer status {run_id}`)"
+        )
+    return RunClient(client, run_id)
+
+
 def _state_line(snapshot: RunSnapshot) -> str:
     blocked = f" ({snapshot.blocked_reason})" if snapshot.blocked_reason else ""
     return f"state: {snapshot.state}{blocked}"
 
 
 async def cmd_pause(args: argparse.Namespace) -> int:
-    run = RunClient(await connect(), args.run)
+    run = await _agent_run(args.run, "pause")
     note = OperatorNote(by=args.user, reason=args.reason)
     snapshot = await run.control("pause", note, RunSnapshot)
     print(f"paused run {args.run} as {args.user}: it holds before its next step or tool call")
@@ -155,7 +167,7 @@ async def cmd_pause(args: argparse.Namespace) -> int:
 
 
 async def cmd_resume(args: argparse.Namespace) -> int:
-    run = RunClient(await connect(), args.run)
+    run = await _agent_run(args.run, "resume")
     snapshot = await run.control(
         "resume", OperatorNote(by=args.user, reason=args.reason), RunSnapshot
     )
@@ -220,7 +232,7 @@ async def cmd_budget(args: argparse.Namespace) -> int:
         )
     if not amounts and (args.user or args.reason):
         raise OverseerError("--as and --reason go with --add: say what to add")
-    run = RunClient(await connect(), args.run)
+    run = await _agent_run(args.run, "budget")
     if not amounts:
         snapshot = await run.snapshot()
         print(f"run {args.run}  {_state_line(snapshot)}")
@@ -309,7 +321,7 @@ def audit_line(event: RunEvent) -> str:
 
 
 async def cmd_audit(args: argparse.Namespace) -> int:
-    events = await RunClient(await connect(), args.run).events()
+    events = await (await _agent_run(args.run, "audit")).events()
     if args.format == "jsonl":
         for event in events:
             print(event.model_dump_json())

@@ -128,6 +128,8 @@ class RunClient:
             return events
         except RPCError as error:
             raise _rpc_problem(self.run_id, error) from None
+        except WorkflowQueryFailedError as error:
+            raise OverseerError(f"run {self.run_id}: query failed: {error}") from None
 
     async def pending(self, action_id: str | None) -> ApprovalRequest:
         """The pending approval to decide: the one named, or the only one."""

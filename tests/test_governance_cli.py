@@ -240,6 +240,12 @@ def test_kill_a_tool_holds_the_approved_call_unkill_lets_it_run(
     )
 
 
+@pytest.mark.parametrize("command", [["audit"], ["pause", "--as", "a", "--reason", "r"]])
+def test_an_unknown_run_is_one_line(cli_env: dict[str, str], command: list[str]) -> None:
+    refused = one_line_error(cli_env, command[0], "no-such-run", *command[1:])
+    assert refused == "overseer: error: no run 'no-such-run' in this namespace\n"
+
+
 @pytest.mark.parametrize(
     ("items", "message"),
     [
