@@ -314,7 +314,7 @@ def audit_line(event: RunEvent) -> str:
     line = (
         f"{event.seq:>4}  {at}  {what:<38} {event.actor:<22} "
         f"{event.model_version:<12} {event.policy_version:<16} {detail}"
-    )
+    ).rstrip()
     if event.evidence:
         line += f"\n{'':<6}evidence: {', '.join(event.evidence)}"
     return line
