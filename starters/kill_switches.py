@@ -4,7 +4,12 @@ OverseerError."""
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
@@ -33,8 +38,12 @@ class KillSwitchClient:
         self._handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(KILL_SWITCH_WORKFLOW_ID)
 
     async def rules(self) -> KillSwitches:
-        """The rules in force; none if the workflow was never started."""
+        """The rules in force; none if the workflow was never started or has ended."""
         try:
+            # A closed one holds no rules in force, and may have no worker left to answer.
+            described = await self._handle.describe(rpc_timeout=QUERY_TIMEOUT)
+            if described.status != WorkflowExecutionStatus.RUNNING:
+                return KillSwitches(version=0)
             switches: KillSwitches = await self._handle.query(
                 "rules", result_type=KillSwitches, rpc_timeout=QUERY_TIMEOUT
             )
