@@ -31,6 +31,7 @@ from starters.commands import (
     cmd_worker,
 )
 from starters.errors import OverseerError
+from starters.governance_commands import add_governance_commands
 from starters.pipeline_commands import cmd_reply
 from starters.queue_commands import add_queue_commands
 from workers.telemetry import flush_tracing, setup_tracing
@@ -197,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="user", default=getpass.getuser())
     p.set_defaults(handler=cmd_cancel)
 
+    add_governance_commands(sub)
     add_queue_commands(sub)
     return parser
 

@@ -43,6 +43,8 @@ def snapshot_text(snapshot: RunSnapshot) -> str:
         lines.append(f"queued:    position {snapshot.queue_position} in the run queue")
     if snapshot.trace_id:
         lines.append(f"trace:     {snapshot.trace_id}")
+    if snapshot.blocked_reason:
+        lines.append(f"blocked:   {snapshot.blocked_reason}")
     if snapshot.failure_reason:
         lines.append(f"reason:    {snapshot.failure_reason}")
     if snapshot.final_answer:

@@ -3,9 +3,10 @@
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from opentelemetry import trace
+from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -27,6 +28,7 @@ from starters.queue import joining_queue
 from workers.telemetry import TRACER_NAME, current_trace_id
 
 QUERY_TIMEOUT = timedelta(seconds=10)
+Result = TypeVar("Result", bound=BaseModel)
 
 
 def replaying(spec: RunSpec, cassette: Path) -> RunSpec:
@@ -126,6 +128,8 @@ class RunClient:
             return events
         except RPCError as error:
             raise _rpc_problem(self.run_id, error) from None
+        except WorkflowQueryFailedError as error:
+            raise OverseerError(f"run {self.run_id}: query failed: {error}") from None
 
     async def pending(self, action_id: str | None) -> ApprovalRequest:
         """The pending approval to decide: the one named, or the only one."""
@@ -170,6 +174,18 @@ class RunClient:
             return snapshot
         except WorkflowUpdateFailedError as error:
             raise OverseerError(f"cancel refused: {_reason(error)}") from None
+        except RPCError as error:
+            raise _rpc_problem(self.run_id, error) from None
+
+    async def control(self, update: str, body: BaseModel, result_type: type[Result]) -> Result:
+        """An operator update (pause, resume, extend_budget); a refusal is one line."""
+        try:
+            result: Result = await self._handle.execute_update(
+                update, body, result_type=result_type, rpc_timeout=QUERY_TIMEOUT
+            )
+            return result
+        except WorkflowUpdateFailedError as error:
+            raise OverseerError(f"{update} refused: {_reason(error)}") from None
         except RPCError as error:
             raise _rpc_problem(self.run_id, error) from None
 
