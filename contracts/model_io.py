@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from contracts.artifacts import ArtifactRef
+from contracts.compact import CompactModel
 
 
 class ToolCall(BaseModel):
@@ -18,7 +19,7 @@ class ToolCall(BaseModel):
     argument_error: str | None = None
 
 
-class Message(BaseModel):
+class Message(CompactModel):
     role: Literal["system", "user", "assistant", "tool"]
     content: str = ""
     tool_calls: list[ToolCall] = Field(default_factory=list)
@@ -48,12 +49,12 @@ class Usage(BaseModel):
         )
 
 
-class ScriptedCall(BaseModel):
+class ScriptedCall(CompactModel):
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
 
 
-class ScriptTurn(BaseModel):
+class ScriptTurn(CompactModel):
     """One scripted model turn: some text and, optionally, tool calls.
 
     A turn without tool calls is the final answer.
@@ -70,7 +71,7 @@ class ModelPrice(BaseModel):
     output_per_mtok: float = Field(ge=0)
 
 
-class ModelSpec(BaseModel):
+class ModelSpec(CompactModel):
     """Which model plans the run. API keys are named by env var, never inlined."""
 
     provider: Literal["scripted", "openai", "anthropic", "replay"] = "scripted"
@@ -98,7 +99,7 @@ class ModelSpec(BaseModel):
         return f"{self.provider}:{self.base_url or 'default'}"
 
 
-class ModelRequest(BaseModel):
+class ModelRequest(CompactModel):
     run_id: str
     step: int
     model: ModelSpec

@@ -2,10 +2,12 @@
 overrides, part of the RunSpec (so it is validated before the run starts, and an agent
 file may tune it under `retries:`)."""
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from contracts.compact import CompactModel
 
 
-class ActivityPolicy(BaseModel):
+class ActivityPolicy(CompactModel):
     model_config = ConfigDict(extra="forbid")
 
     start_to_close_seconds: float = Field(default=120.0, gt=0)
@@ -19,7 +21,7 @@ class ActivityPolicy(BaseModel):
     max_interval_seconds: float = Field(default=10.0, gt=0)
 
 
-class RetryConfig(BaseModel):
+class RetryConfig(CompactModel):
     model_config = ConfigDict(extra="forbid")
 
     model: ActivityPolicy = Field(

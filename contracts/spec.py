@@ -3,14 +3,15 @@
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
+from contracts.compact import CompactModel
 from contracts.model_io import ModelSpec
 from contracts.queue import QueueSpec
 from contracts.retries import RetryConfig
 
 
-class PolicySpec(BaseModel):
+class PolicySpec(CompactModel):
     version: str = "default-1"
     # Tools whose calls wait for a human decision. None means: every irreversible
     # tool the agent may call.
@@ -43,7 +44,7 @@ class PolicySpec(BaseModel):
         return patterns
 
 
-class BudgetSpec(BaseModel):
+class BudgetSpec(CompactModel):
     """Limits of one run; None means unlimited. Each can be raised while the run lives."""
 
     # One step is one planning turn of the model.
@@ -56,7 +57,7 @@ class BudgetSpec(BaseModel):
     max_repeated_calls: int | None = Field(default=None, ge=1)
 
 
-class RunSpec(BaseModel):
+class RunSpec(CompactModel):
     """The input of AgentRunWorkflow. Holds no secrets: keys are named, not inlined."""
 
     agent: str

@@ -1,0 +1,23 @@
+"""Models that serialize without the fields still at their defaults.
+
+A RunSpec rides in every run's start event (and every continue-as-new), and model specs in
+every model call's input: leaving defaults out keeps history small and easier to read in
+the Web UI. Both sides share these models, so a missing field reads back as its default.
+"""
+
+from typing import Any
+
+from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer
+
+
+class CompactModel(BaseModel):
+    @model_serializer(mode="wrap")
+    def _without_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if not isinstance(data, dict):
+            return data
+        for name, field in type(self).model_fields.items():
+            default = None if field.is_required() else field.get_default(call_default_factory=True)
+            if name in data and not field.is_required() and getattr(self, name) == default:
+                del data[name]
+        return data
