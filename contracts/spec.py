@@ -4,6 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from contracts.artifacts import ArtifactRef
 from contracts.model_io import ModelSpec
 from contracts.queue import QueueSpec
 from contracts.retries import RetryConfig
@@ -48,6 +49,9 @@ class RunSpec(BaseModel):
 
     agent: str
     goal: str
+    # The whole goal, when `goal` is only a preview (a pipeline step's large input): the
+    # model activity reads it from the artifact store.
+    goal_artifact: ArtifactRef | None = None
     instructions: str = ""
     model: ModelSpec = Field(default_factory=ModelSpec)
     # Tried in order when the model is unavailable (circuit open, retries exhausted).

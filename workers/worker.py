@@ -47,6 +47,7 @@ WORKFLOW_HELPERS = (
     "workflows.publishing",
     "workflows.queue_book",
     "workflows.queue_slot",
+    "workflows.references",
     "workflows.run_controls",
     "workflows.run_metrics",
     "workflows.saga",

@@ -6,17 +6,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import CancelledError, ChildWorkflowError, FailureError
+from temporalio.exceptions import ActivityError, CancelledError, ChildWorkflowError, FailureError
 
 from contracts import WORKFLOW_NAME
 from contracts.approvals import CancelRequest
+from contracts.artifacts import ArtifactRef
 from contracts.handoff import Handoff
 from contracts.pipeline import ChildRole, ChildRun, PipelineSpec, StepItem
+from contracts.references import JSON_MEDIA_TYPE as JSON
+from contracts.references import by_reference
 from contracts.snapshot import RunResult
 from contracts.spec import RunSpec
 from contracts.states import RunState
+from workflows.failures import message_of
 from workflows.output_contract import contract_violation
 from workflows.pipeline_board import PipelineBoard
+from workflows.references import stored_answer_violation
 
 
 @dataclass(frozen=True)
@@ -93,9 +98,9 @@ class ChildRuns:
             child.pending_approvals, child.blocked_reason = [], None
         self.results[run_id] = result
         child.state, child.reason, child.handoff = result.state, result.reason, result.handoff
-        return self._judge(item, child, result, schema)
+        return await self._judge(item, child, result, schema)
 
-    def _judge(
+    async def _judge(
         self, item: StepItem, child: ChildRun, result: RunResult, schema: dict[str, Any] | None
     ) -> Attempt:
         if result.state is not RunState.COMPLETED:
@@ -106,6 +111,8 @@ class ChildRuns:
         if result.handoff is not None:
             return Attempt(handoff=result.handoff)
         answer = result.final_answer or ""
+        if result.answer_artifact is not None:
+            return await self._judge_stored(item, child, result.answer_artifact, schema)
         if schema is None:
             return Attempt(output=answer)
         # The child already holds its answers to the contract; checked again here because
@@ -116,6 +123,23 @@ class ChildRuns:
             self._board.note("output_invalid", workflow.now(), item.label, child.run_id, detail)
             return Attempt(failure=f"invalid_output: {violation}")
         return Attempt(output=json.loads(answer))
+
+    async def _judge_stored(
+        self, item: StepItem, child: ChildRun, answer: ArtifactRef, schema: dict[str, Any] | None
+    ) -> Attempt:
+        """A long answer stays in the artifact store: checked there by an activity, and
+        passed on by reference (as JSON under a contract, else as text)."""
+        if schema is None:
+            return Attempt(output=by_reference(answer))
+        try:
+            violation = await stored_answer_violation(answer, schema)
+        except ActivityError as error:
+            return Attempt(failure=f"output contract check failed: {message_of(error)}")
+        if violation is not None:
+            detail = f"{violation}; answer: artifact {answer} ({answer.size} bytes)"
+            self._board.note("output_invalid", workflow.now(), item.label, child.run_id, detail)
+            return Attempt(failure=f"invalid_output: {violation}")
+        return Attempt(output=by_reference(answer.model_copy(update={"media_type": JSON})))
 
 
 def _pipeline_being_canceled() -> bool:

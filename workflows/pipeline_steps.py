@@ -4,13 +4,23 @@ import asyncio
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 from contracts.approvals import CancelRequest
+from contracts.artifacts import ArtifactRef
 from contracts.pipeline import ChildRole, ItemState, PipelineSpec, PipelineStep, StepItem
 from contracts.spec import RunSpec
+from workflows.failures import message_of
 from workflows.pipeline_board import PipelineBoard
 from workflows.pipeline_children import Attempt, ChildRuns
-from workflows.pipeline_inputs import InputMissing, fan_out_items, render_goal, step_input
+from workflows.pipeline_inputs import (
+    ByReference,
+    InputMissing,
+    fan_out_items,
+    input_mapping,
+    resolve,
+)
+from workflows.references import child_goal, resolve_stored
 
 SYSTEM = "system"
 
@@ -31,13 +41,12 @@ class StepRunner:
 
     async def run_step(self, step: PipelineStep) -> None:
         outputs = self._board.outputs()
-        goal = self._spec.goal
         if step.for_each is None:
             [item] = self._board.items[step.name]
-            await self._run_item(step, item, lambda: step_input(step, goal, outputs))
+            await self._run_item(step, item, lambda: self._input(step, outputs))
             return
         try:
-            values = fan_out_items(step, goal, outputs)
+            values = await self._fan_out_values(step, outputs)
         except InputMissing as missing:
             raise self._fail(self._board.items[step.name][0], str(missing)) from None
         items = self._board.fan_out(step.name, len(values))
@@ -46,7 +55,7 @@ class StepRunner:
 
         async def one(item: StepItem, value: Any) -> None:
             async with slots:
-                await self._run_item(step, item, lambda: step_input(step, goal, outputs, value))
+                await self._run_item(step, item, lambda: self._input(step, outputs, value))
 
         ended = await asyncio.gather(
             *(one(item, value) for item, value in zip(items, values, strict=True)),
@@ -56,13 +65,50 @@ class StepRunner:
             if isinstance(outcome, BaseException):
                 raise outcome
 
+    # -- inputs: pure where they are inline, through an activity where they are stored ---
+
+    async def _fan_out_values(self, step: PipelineStep, outputs: dict[str, Any]) -> list[Any]:
+        try:
+            return fan_out_items(step, self._spec.goal, outputs)
+        except ByReference as stored:
+            values = await self._read_stored(stored, as_list=True)
+            assert isinstance(values, list)
+            return values
+
+    async def _input(
+        self, step: PipelineStep, outputs: dict[str, Any], item: Any = None
+    ) -> dict[str, Any]:
+        found = {}
+        for field, reference in input_mapping(step).items():
+            try:
+                found[field] = resolve(reference, self._spec.goal, outputs, item)
+            except ByReference as stored:
+                found[field] = await self._read_stored(stored)
+        return found
+
+    @staticmethod
+    async def _read_stored(stored: ByReference, as_list: bool = False) -> Any:
+        try:
+            return await resolve_stored(stored.ref, stored.path, as_list)
+        except ActivityError as error:
+            raise InputMissing(message_of(error)) from None
+
+    async def _goal(self, step: PipelineStep, make_input: Any) -> tuple[str, ArtifactRef | None]:
+        step_input = await make_input()
+        try:
+            return await child_goal(step.goal, self._spec.goal, step_input)
+        except ActivityError as error:
+            raise InputMissing(message_of(error)) from None
+
+    # -- items ----------------------------------------------------------------------------
+
     async def _run_item(self, step: PipelineStep, item: StepItem, make_input: Any) -> None:
         if self._children.halt_request is not None:
             self._board.fail(item, ItemState.CANCELED, "not started: the pipeline halted")
             return
         item.state = ItemState.RUNNING
         try:
-            goal = render_goal(step, self._spec.goal, make_input())
+            goal = await self._goal(step, make_input)
         except InputMissing as missing:
             attempt = Attempt(failure=f"input_missing: {missing}")
         else:
@@ -94,7 +140,12 @@ class StepRunner:
         return failed
 
     async def _attempt(
-        self, step: PipelineStep, item: StepItem, agent: RunSpec, goal: str, role: ChildRole
+        self,
+        step: PipelineStep,
+        item: StepItem,
+        agent: RunSpec,
+        goal: tuple[str, ArtifactRef | None],
+        role: ChildRole,
     ) -> Attempt:
         """Run the agent; follow its handoffs to other agents (up to max_handoffs)."""
         base = f"{workflow.info().workflow_id}.{step.name}"
@@ -115,13 +166,16 @@ class StepRunner:
             if hops >= self._spec.max_handoffs:
                 return Attempt(failure=f"more than {self._spec.max_handoffs} handoffs")
             hops += 1
-            goal = f"{goal}\n\nHanded over by {agent.agent}: {handoff.reason}"
+            goal = (f"{goal[0]}\n\nHanded over by {agent.agent}: {handoff.reason}", goal[1])
             agent, role, run_id = target, "handoff", f"{base}.handoff{hops}"
 
-    def _child_spec(self, step: PipelineStep, agent: RunSpec, goal: str) -> RunSpec:
+    def _child_spec(
+        self, step: PipelineStep, agent: RunSpec, goal: tuple[str, ArtifactRef | None]
+    ) -> RunSpec:
         return agent.model_copy(
             update={
-                "goal": goal,
+                "goal": goal[0],
+                "goal_artifact": goal[1],
                 "requester": self._spec.requester,
                 "trace_id": self._spec.trace_id,
                 "output_schema": step.output_schema or agent.output_schema,
