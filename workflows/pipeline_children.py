@@ -40,9 +40,27 @@ class ChildRuns:
         self._board = board
         self._running: dict[str, workflow.ChildWorkflowHandle[Any, RunResult]] = {}
         # What the rollback needs of a finished child: its spec and its result.
-        self.specs: dict[str, RunSpec] = {}
-        self.results: dict[str, RunResult] = {}
+        carried = spec.carried
+        self.specs: dict[str, RunSpec] = dict(carried.child_specs) if carried else {}
+        self.results: dict[str, RunResult] = dict(carried.child_results) if carried else {}
         self.halt_request: CancelRequest | None = None
+        self.started_in_segment = 0
+
+    def segment_full(self) -> bool:
+        """Time to continue as new: start no more items, let the running ones finish."""
+        if self.started_in_segment == 0:  # a segment always makes progress
+            return False
+        limit = self._spec.continue_as_new_after_children
+        full = limit is not None and self.started_in_segment >= limit
+        return full or workflow.info().is_continue_as_new_suggested()
+
+    def undo_records(self) -> tuple[dict[str, RunSpec], dict[str, RunResult]]:
+        """What a later segment's rollback needs: the children with steps to undo."""
+        keep = [run_id for run_id, result in self.results.items() if result.compensable]
+        return (
+            {run_id: self.specs[run_id] for run_id in keep},
+            {run_id: self.results[run_id] for run_id in keep},
+        )
 
     def halt(self, request: CancelRequest) -> None:
         """Start no more children and ask every running one to cancel (with who and why)."""
@@ -72,6 +90,7 @@ class ChildRuns:
         child = ChildRun(run_id=run_id, agent=spec.agent, role=role)
         item.children.append(child)
         self.specs[run_id] = spec
+        self.started_in_segment += 1
         self._board.note("child_started", workflow.now(), item.label, run_id, f"agent {spec.agent}")
         handle = await workflow.start_child_workflow(
             WORKFLOW_NAME,

@@ -39,31 +39,39 @@ class StepRunner:
         self._board = board
         self._children = children
 
-    async def run_step(self, step: PipelineStep) -> None:
+    async def run_step(self, step: PipelineStep) -> bool:
+        """Run the step's pending items; False if some are left for the next segment."""
         outputs = self._board.outputs()
         if step.for_each is None:
             [item] = self._board.items[step.name]
+            if self._children.segment_full():
+                return False
             await self._run_item(step, item, lambda: self._input(step, outputs))
-            return
+            return True
         try:
             values = await self._fan_out_values(step, outputs)
         except InputMissing as missing:
             raise self._fail(self._board.items[step.name][0], str(missing)) from None
-        items = self._board.fan_out(step.name, len(values))
-        self._note("fan_out", step.name, f"{len(values)} items, concurrency {step.concurrency}")
+        if not self._board.fanned_out(step.name):
+            self._board.fan_out(step.name, len(values))
+            self._note("fan_out", step.name, f"{len(values)} items, concurrency {step.concurrency}")
+        items = self._board.items[step.name]
         slots = asyncio.Semaphore(step.concurrency)
 
         async def one(item: StepItem, value: Any) -> None:
             async with slots:
+                if self._children.segment_full():
+                    return  # left pending: the next segment runs it
                 await self._run_item(step, item, lambda: self._input(step, outputs, value))
 
-        ended = await asyncio.gather(
-            *(one(item, value) for item, value in zip(items, values, strict=True)),
-            return_exceptions=True,
-        )
+        pending = [
+            (i, v) for i, v in zip(items, values, strict=True) if i.state is ItemState.PENDING
+        ]
+        ended = await asyncio.gather(*(one(i, v) for i, v in pending), return_exceptions=True)
         for outcome in ended:
             if isinstance(outcome, BaseException):
                 raise outcome
+        return all(item.state is not ItemState.PENDING for item in items)
 
     # -- inputs: pure where they are inline, through an activity where they are stored ---
 
