@@ -83,7 +83,8 @@ class ReferenceActivities:
     @activity.defn(name=RENDER_GOAL_ACTIVITY)
     async def render_goal(self, request: GoalRequest) -> RenderedGoal:
         step_input = await self._load(request.input)
-        text = render_goal(request.template, request.goal, step_input)
+        goal = str(await self._load(request.goal))
+        text = render_goal(request.template, goal, step_input) + request.suffix
         shown, ref = await offload(self.store, text)
         return RenderedGoal(text=shown, artifact=ref)
 

@@ -64,8 +64,9 @@ class GoalRequest(BaseModel):
     """A child's goal, from the step's template and an input that holds references."""
 
     template: str
-    goal: str
-    input: dict[str, Any]
+    goal: Any  # the pipeline's goal; or a stored goal (tagged reference) to add a note to
+    input: dict[str, Any] = Field(default_factory=dict)
+    suffix: str = ""  # appended as is, after the template is filled in (a handoff's note)
 
 
 class RenderedGoal(BaseModel):

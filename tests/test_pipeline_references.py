@@ -13,9 +13,10 @@ from temporalio.worker import Worker
 from activities.artifacts import DirectoryStore
 from contracts.events import EventKind
 from contracts.hashing import canonical_json
+from contracts.model_io import ScriptedCall, ScriptTurn
 from contracts.pipeline import PipelineSpec, PipelineState, PipelineStep
 from contracts.references import JSON_MEDIA_TYPE, reference_in
-from tests.helpers import events
+from tests.helpers import events, make_spec
 from tests.pipeline_helpers import ITEM_SCHEMA, echo_agent, scripted_agent, start_pipeline
 
 BIG = {"items": ["alpha", "beta", "gamma"], "notes": "n" * 11_000}  # > 10 KiB as JSON
@@ -89,3 +90,34 @@ async def test_a_long_json_output_flows_to_the_next_steps_by_reference_under_con
         if event.event_type not in with_spec
     ]
     assert max(sizes) < 8 * 1024
+
+
+async def test_a_handoff_keeps_a_long_goal_whole_and_adds_its_note(
+    client: Client, worker: Worker, tmp_path: Path, artifact_store: Path
+) -> None:
+    call = ScriptedCall(tool="handoff", args={"to": "echo", "reason": "needs an echo"})
+    triage = make_spec(
+        tmp_path,
+        [ScriptTurn(say="Handing off.", tool_calls=[call])],
+        agent="triage",
+        tools=["handoff"],
+    )
+    spec = PipelineSpec(
+        name="long-handoff",
+        goal="release notes",
+        agents={"echo": echo_agent(tmp_path)},
+        steps=[
+            PipelineStep(
+                name="research",
+                agent=scripted_agent(tmp_path, "researcher", json.dumps(BIG)),
+                output_schema=BIG_SCHEMA,
+            ),
+            PipelineStep(name="triage", agent=triage, input={"data": "research"}),
+        ],
+    )
+    handle = await start_pipeline(client, spec, worker.task_queue)
+    result = await handle.result()
+
+    assert result.state is PipelineState.COMPLETED
+    echoed = await stored(DirectoryStore(artifact_store), result.outputs["triage"])
+    assert echoed == canonical_json({"data": BIG}) + "\n\nHanded over by triage: needs an echo"

@@ -9,6 +9,7 @@ from temporalio.exceptions import ActivityError
 from contracts.approvals import CancelRequest
 from contracts.artifacts import ArtifactRef
 from contracts.pipeline import ChildRole, ItemState, PipelineSpec, PipelineStep, StepItem
+from contracts.references import by_reference
 from contracts.spec import RunSpec
 from workflows.failures import message_of
 from workflows.pipeline_board import PipelineBoard
@@ -174,8 +175,22 @@ class StepRunner:
             if hops >= self._spec.max_handoffs:
                 return Attempt(failure=f"more than {self._spec.max_handoffs} handoffs")
             hops += 1
-            goal = (f"{goal[0]}\n\nHanded over by {agent.agent}: {handoff.reason}", goal[1])
+            note = f"Handed over by {agent.agent}: {handoff.reason}"
+            try:
+                goal = await self._handed_over(goal, note)
+            except ActivityError as error:
+                return Attempt(failure=f"handoff to {handoff.to}: {message_of(error)}")
             agent, role, run_id = target, "handoff", f"{base}.handoff{hops}"
+
+    @staticmethod
+    async def _handed_over(
+        goal: tuple[str, ArtifactRef | None], note: str
+    ) -> tuple[str, ArtifactRef | None]:
+        """The goal with the handoff's note added; a stored goal is stored again with it."""
+        text, stored = goal
+        if stored is None:
+            return f"{text}\n\n{note}", None
+        return await child_goal("{goal}", by_reference(stored), {}, suffix=f"\n\n{note}")
 
     def _child_spec(
         self, step: PipelineStep, agent: RunSpec, goal: tuple[str, ArtifactRef | None]

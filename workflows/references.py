@@ -56,14 +56,15 @@ async def resolve_stored(ref: ArtifactRef, path: list[str], as_list: bool = Fals
 
 
 async def child_goal(
-    template: str, goal: str, step_input: dict[str, Any]
+    template: str, goal: Any, step_input: dict[str, Any], suffix: str = ""
 ) -> tuple[str, ArtifactRef | None]:
-    """The child's goal text, and its whole content's reference if the text is a preview."""
-    if not holds_reference(step_input):
-        return render_goal(template, goal, step_input), None
+    """The child's goal text, and its whole content's reference if the text is a preview.
+    `goal` is the pipeline's goal, or a stored goal (a tagged reference)."""
+    if isinstance(goal, str) and not holds_reference(step_input):
+        return render_goal(template, goal, step_input) + suffix, None
     rendered: RenderedGoal = await workflow.execute_activity(
         RENDER_GOAL_ACTIVITY,
-        GoalRequest(template=template, goal=goal, input=step_input),
+        GoalRequest(template=template, goal=goal, input=step_input, suffix=suffix),
         result_type=RenderedGoal,
         summary="render the goal from stored outputs",
         **activity_options(POLICY),
