@@ -13,6 +13,7 @@ from contracts.approvals import CancelRequest, Decision
 from contracts.model_io import ScriptedCall, ScriptTurn
 from contracts.pipeline import ItemState, PipelineSpec, PipelineState, PipelineStep
 from contracts.spec import PolicySpec
+from starters.pipelines import pipeline_tree
 from tests.helpers import make_spec
 from tests.pipeline_helpers import (
     ITEM_SCHEMA,
@@ -52,6 +53,7 @@ async def test_a_fan_out_spans_segments_and_the_snapshot_answers_across_them(
     waiting = await wait_across_segments(client, first.id, lambda s: bool(s.pending_approvals))
     assert waiting.segment == 2
     assert waiting.state is PipelineState.RUNNING
+    assert "segment:   2 (continued as new 2x)" in pipeline_tree(waiting)  # overseer status
     work = [item for item in waiting.items if item.step == "work"]
     assert [(item.label, item.state) for item in work] == [
         (f"work[{n}]", ItemState.COMPLETED) for n in range(7)
