@@ -89,6 +89,8 @@ class PipelineWorkflow:
     async def _continue_as_new(self, next_step: int) -> None:
         """A fresh history segment with the pipeline's state; no child is in flight."""
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._children.halt_request is not None:
+            return  # canceled meanwhile: this run winds down, nothing is carried
         self._note("continued_as_new", "", detail=f"segment {self._segment + 1} begins")
         specs, results = self._children.undo_records()
         carried = PipelineCarry(
