@@ -43,6 +43,7 @@ WORKFLOW_HELPERS = (
     "workflows.pipeline_details",
     "workflows.pipeline_inputs",
     "workflows.pipeline_rollback",
+    "workflows.pipeline_step_inputs",
     "workflows.pipeline_steps",
     "workflows.publishing",
     "workflows.queue_book",

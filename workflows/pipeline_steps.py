@@ -7,21 +7,20 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 from contracts.approvals import CancelRequest
-from contracts.artifacts import ArtifactRef
 from contracts.pipeline import ChildRole, ItemState, PipelineSpec, PipelineStep, StepItem
-from contracts.references import by_reference
 from contracts.spec import RunSpec
 from workflows.failures import message_of
 from workflows.pipeline_board import PipelineBoard
 from workflows.pipeline_children import Attempt, ChildRuns
-from workflows.pipeline_inputs import (
-    ByReference,
-    InputMissing,
-    fan_out_items,
-    input_mapping,
-    resolve,
+from workflows.pipeline_inputs import InputMissing
+from workflows.pipeline_step_inputs import (
+    Goal,
+    MakeInput,
+    child_goal_of,
+    fan_out_values,
+    handed_over,
+    item_input,
 )
-from workflows.references import child_goal, resolve_stored
 
 SYSTEM = "system"
 
@@ -42,15 +41,15 @@ class StepRunner:
 
     async def run_step(self, step: PipelineStep) -> bool:
         """Run the step's pending items; False if some are left for the next segment."""
-        outputs = self._board.outputs()
+        outputs, goal = self._board.outputs(), self._spec.goal
         if step.for_each is None:
             [item] = self._board.items[step.name]
             if self._children.segment_full():
                 return False
-            await self._run_item(step, item, lambda: self._input(step, outputs))
+            await self._run_item(step, item, lambda: item_input(step, goal, outputs))
             return True
         try:
-            values = await self._fan_out_values(step, outputs)
+            values = await fan_out_values(step, self._spec.goal, outputs)
         except InputMissing as missing:
             raise self._fail(self._board.items[step.name][0], str(missing)) from None
         if not self._board.fanned_out(step.name):
@@ -63,7 +62,7 @@ class StepRunner:
             async with slots:
                 if self._children.segment_full():
                     return  # left pending: the next segment runs it
-                await self._run_item(step, item, lambda: self._input(step, outputs, value))
+                await self._run_item(step, item, lambda: item_input(step, goal, outputs, value))
 
         pending = [
             (i, v) for i, v in zip(items, values, strict=True) if i.state is ItemState.PENDING
@@ -74,50 +73,15 @@ class StepRunner:
                 raise outcome
         return all(item.state is not ItemState.PENDING for item in items)
 
-    # -- inputs: pure where they are inline, through an activity where they are stored ---
-
-    async def _fan_out_values(self, step: PipelineStep, outputs: dict[str, Any]) -> list[Any]:
-        try:
-            return fan_out_items(step, self._spec.goal, outputs)
-        except ByReference as stored:
-            values = await self._read_stored(stored, as_list=True)
-            assert isinstance(values, list)
-            return values
-
-    async def _input(
-        self, step: PipelineStep, outputs: dict[str, Any], item: Any = None
-    ) -> dict[str, Any]:
-        found = {}
-        for field, reference in input_mapping(step).items():
-            try:
-                found[field] = resolve(reference, self._spec.goal, outputs, item)
-            except ByReference as stored:
-                found[field] = await self._read_stored(stored)
-        return found
-
-    @staticmethod
-    async def _read_stored(stored: ByReference, as_list: bool = False) -> Any:
-        try:
-            return await resolve_stored(stored.ref, stored.path, as_list)
-        except ActivityError as error:
-            raise InputMissing(message_of(error)) from None
-
-    async def _goal(self, step: PipelineStep, make_input: Any) -> tuple[str, ArtifactRef | None]:
-        step_input = await make_input()
-        try:
-            return await child_goal(step.goal, self._spec.goal, step_input)
-        except ActivityError as error:
-            raise InputMissing(message_of(error)) from None
-
     # -- items ----------------------------------------------------------------------------
 
-    async def _run_item(self, step: PipelineStep, item: StepItem, make_input: Any) -> None:
+    async def _run_item(self, step: PipelineStep, item: StepItem, make_input: MakeInput) -> None:
         if self._children.halt_request is not None:
             self._board.fail(item, ItemState.CANCELED, "not started: the pipeline halted")
             return
         item.state = ItemState.RUNNING
         try:
-            goal = await self._goal(step, make_input)
+            goal = await child_goal_of(step, self._spec.goal, make_input)
         except InputMissing as missing:
             attempt = Attempt(failure=f"input_missing: {missing}")
         else:
@@ -153,7 +117,7 @@ class StepRunner:
         step: PipelineStep,
         item: StepItem,
         agent: RunSpec,
-        goal: tuple[str, ArtifactRef | None],
+        goal: Goal,
         role: ChildRole,
     ) -> Attempt:
         """Run the agent; follow its handoffs to other agents (up to max_handoffs)."""
@@ -177,24 +141,12 @@ class StepRunner:
             hops += 1
             note = f"Handed over by {agent.agent}: {handoff.reason}"
             try:
-                goal = await self._handed_over(goal, note)
+                goal = await handed_over(goal, note)
             except ActivityError as error:
                 return Attempt(failure=f"handoff to {handoff.to}: {message_of(error)}")
             agent, role, run_id = target, "handoff", f"{base}.handoff{hops}"
 
-    @staticmethod
-    async def _handed_over(
-        goal: tuple[str, ArtifactRef | None], note: str
-    ) -> tuple[str, ArtifactRef | None]:
-        """The goal with the handoff's note added; a stored goal is stored again with it."""
-        text, stored = goal
-        if stored is None:
-            return f"{text}\n\n{note}", None
-        return await child_goal("{goal}", by_reference(stored), {}, suffix=f"\n\n{note}")
-
-    def _child_spec(
-        self, step: PipelineStep, agent: RunSpec, goal: tuple[str, ArtifactRef | None]
-    ) -> RunSpec:
+    def _child_spec(self, step: PipelineStep, agent: RunSpec, goal: Goal) -> RunSpec:
         return agent.model_copy(
             update={
                 "goal": goal[0],
