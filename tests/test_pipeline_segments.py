@@ -3,17 +3,22 @@ carried over: a fan-out spans segments, the snapshot answers across them, approv
 reach the child waiting for them, and a rollback undoes steps of earlier segments."""
 
 import sqlite3
+import uuid
 from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from contracts.approvals import CancelRequest, Decision
 from contracts.model_io import ScriptedCall, ScriptTurn
 from contracts.pipeline import ItemState, PipelineSpec, PipelineState, PipelineStep
+from contracts.search_attributes import ALL_KEYS
 from contracts.spec import PolicySpec
 from starters.pipelines import pipeline_tree
+from tests.conftest import venv_binary
 from tests.helpers import make_spec
 from tests.pipeline_helpers import (
     ITEM_SCHEMA,
@@ -23,6 +28,7 @@ from tests.pipeline_helpers import (
     start_pipeline,
     wait_across_segments,
 )
+from workers.worker import build_worker
 
 NAMES = ["a", "b", "c", "d", "e", "f", "g"]
 
@@ -122,3 +128,43 @@ async def test_cancel_in_a_later_segment_compensates_a_step_of_an_earlier_one(
         ("note", ItemState.COMPLETED),
         ("write", ItemState.CANCELED),
     ]
+
+
+async def test_the_pipeline_continues_as_new_when_temporal_suggests_it(tmp_path: Path) -> None:
+    # A server of its own that suggests continuing as new after 40 events (default: 4K).
+    suggesting = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=venv_binary("temporal"),
+        search_attributes=ALL_KEYS,
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "limit.historyCount.suggestContinueAsNew=40",
+        ],
+    )
+    try:
+        client = suggesting.client
+        planner = scripted_agent(tmp_path, "planner", '{"items": ["a","b","c","d","e","f","g"]}')
+        spec = PipelineSpec(
+            name="suggested",
+            goal="do every item",
+            steps=[
+                PipelineStep(name="plan", agent=planner, output_schema={"type": "object"}),
+                PipelineStep(
+                    name="work",
+                    agent=echo_agent(tmp_path, "worker"),
+                    for_each="plan.items",
+                    output_schema=ITEM_SCHEMA,
+                ),
+            ],
+        )
+        async with build_worker(client, f"suggest-{uuid.uuid4().hex[:8]}") as worker:
+            handle = await start_pipeline(client, spec, worker.task_queue)
+            result = await handle.result()
+            final = await pipeline_snapshot(client.get_workflow_handle(handle.id))
+    finally:
+        await suggesting.shutdown()
+
+    assert result.state is PipelineState.COMPLETED
+    assert result.outputs["work"] == [{"item": name} for name in NAMES]
+    assert final.segment >= 1
+    assert [e.kind for e in final.events].count("continued_as_new") == final.segment
