@@ -5,9 +5,19 @@ from typing import Any
 
 from activities.broadcast import broadcast_kill_switches
 from activities.llm import ModelActivities
+from activities.references import ReferenceActivities
 from activities.run_queue import join_run_queue
 from activities.tools.activity import TOOL_ACTIVITIES
 
 
 def all_activities(models: ModelActivities) -> list[Callable[..., Any]]:
-    return [models.complete, broadcast_kill_switches, join_run_queue, *TOOL_ACTIVITIES]
+    references = ReferenceActivities(models.store)  # the same store as the model calls
+    return [
+        models.complete,
+        references.check_contract,
+        references.resolve,
+        references.render_goal,
+        broadcast_kill_switches,
+        join_run_queue,
+        *TOOL_ACTIVITIES,
+    ]

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from contracts.approvals import ApprovalRequest
 from contracts.handoff import Handoff
+from contracts.snapshot import RunResult
 from contracts.spec import RunSpec
 from contracts.states import RunState
 
@@ -51,6 +52,12 @@ class PipelineSpec(BaseModel):
     requester: str = "unknown"
     trace_id: str = ""
     max_handoffs: int = Field(default=3, ge=0, le=20)
+    # Continue as new once this many children started in one segment (also whenever
+    # Temporal suggests it), so a large fan-out's history stays small. None: only when
+    # suggested.
+    continue_as_new_after_children: int | None = Field(default=None, ge=1)
+    # Set only on a pipeline's later segments: the state carried over.
+    carried: "PipelineCarry | None" = None
 
 
 class PipelineState(StrEnum):
@@ -132,6 +139,7 @@ class PipelineSnapshot(BaseModel):
     failure_reason: str | None = None
     uncompensated: list[str] = Field(default_factory=list)
     trace_id: str = ""
+    segment: int = 0  # how many times the pipeline continued as new
 
     @property
     def pending_approvals(self) -> list[tuple[str, ApprovalRequest]]:
@@ -151,6 +159,20 @@ class PipelineResult(BaseModel):
     uncompensated: list[str] = Field(default_factory=list)
 
 
+class PipelineCarry(BaseModel):
+    """What a pipeline carries into its next segment when it continues as new. It starts
+    a new segment only between children, so no child is in flight."""
+
+    segment: int  # how many times the pipeline continued as new
+    next_step: int  # index of the step to run (or to finish: its pending items)
+    items: dict[str, list[StepItem]]
+    events: list[PipelineEvent]
+    completed: list[str]  # labels of completed items, in the order they completed
+    # Only children whose irreversible steps a rollback would have to undo.
+    child_specs: dict[str, RunSpec] = Field(default_factory=dict)
+    child_results: dict[str, RunResult] = Field(default_factory=dict)
+
+
 class ChildProgress(BaseModel):
     """Signalled by a child run to its parent when it starts or stops needing a human."""
 
@@ -158,3 +180,6 @@ class ChildProgress(BaseModel):
     state: RunState
     pending_approvals: list[ApprovalRequest] = Field(default_factory=list)
     blocked_reason: str | None = None
+
+
+PipelineSpec.model_rebuild()

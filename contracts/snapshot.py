@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from contracts.approvals import ApprovalRequest
+from contracts.artifacts import ArtifactRef
 from contracts.handoff import Handoff
 from contracts.states import RunState
 from contracts.steps import StepRecord
@@ -62,6 +63,8 @@ class EventsQuery(BaseModel):
 class RunResult(BaseModel):
     state: RunState
     final_answer: str | None = None
+    # The whole final answer, when `final_answer` is only a preview of a long one.
+    answer_artifact: ArtifactRef | None = None
     reason: str | None = None
     steps: int
     last_event_seq: int

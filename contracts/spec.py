@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from contracts.artifacts import ArtifactRef
 from contracts.compact import CompactModel
 from contracts.model_io import ModelSpec
 from contracts.queue import QueueSpec
@@ -62,6 +63,9 @@ class RunSpec(CompactModel):
 
     agent: str
     goal: str
+    # The whole goal, when `goal` is only a preview (a pipeline step's large input): the
+    # model activity reads it from the artifact store.
+    goal_artifact: ArtifactRef | None = None
     instructions: str = ""
     model: ModelSpec = Field(default_factory=ModelSpec)
     # Tried in order when the model is unavailable (circuit open, retries exhausted).

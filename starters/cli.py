@@ -9,7 +9,6 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from contracts.states import RunState
 from starters.commands import (
     cmd_approve,
     cmd_artifact,
@@ -34,6 +33,7 @@ from starters.errors import OverseerError
 from starters.governance_commands import add_governance_commands
 from starters.pipeline_commands import cmd_reply
 from starters.queue_commands import add_queue_commands
+from starters.views import ALL_STATES
 from workers.telemetry import flush_tracing, setup_tracing
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -122,9 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="cassette file to write (JSON)")
     p.set_defaults(handler=cmd_cassette)
 
-    p = sub.add_parser("ls", help="list runs, newest first")
-    p.add_argument("--state", choices=[s.value for s in RunState], help="only runs in this state")
-    p.add_argument("--agent", help="only runs of this agent")
+    p = sub.add_parser("ls", help="list runs and pipelines, newest first")
+    p.add_argument("--state", choices=ALL_STATES, help="only runs in this state")
+    p.add_argument("--agent", help="only runs of this agent (a pipeline's: pipeline:NAME)")
     p.add_argument("--limit", type=int, default=20)
     p.set_defaults(handler=cmd_ls)
 
@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", help="only runs of this agent")
     p.set_defaults(handler=cmd_inbox)
 
-    p = sub.add_parser("top", help="runs counted by agent and state")
+    p = sub.add_parser("top", help="runs and pipelines counted by agent and state")
     p.add_argument("--limit", type=int, default=1000, help="look at this many recent runs")
     p.set_defaults(handler=cmd_top)
 

@@ -9,7 +9,6 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
 from activities.artifacts import default_store
-from contracts import WORKFLOW_NAME
 from contracts import search_attributes as sa
 from contracts.approvals import CancelRequest, Decision
 from contracts.artifacts import ArtifactRef
@@ -29,7 +28,7 @@ from starters.recovery import reset_run, retry_run, run_steps
 from starters.render import approval_block, event_line, snapshot_text
 from starters.runs import RunClient, start_run
 from starters.server import ServerAddress, check_port, launch, stop, wait_until_up
-from starters.views import inbox, top, watch
+from starters.views import RUNS_AND_PIPELINES, inbox, top, watch
 from workers.config import load_worker_config
 from workers.log_format import configure_logging
 from workers.namespace_setup import ensure_search_attributes
@@ -115,7 +114,7 @@ async def _watch(client: Client, run_id: str, after_seq: int) -> int:
 
 async def cmd_ls(args: argparse.Namespace) -> int:
     client = await connect()
-    query = f'WorkflowType = "{WORKFLOW_NAME}"'
+    query = RUNS_AND_PIPELINES
     if args.state:
         query += f' AND {sa.RUN_STATE.name} = "{args.state}"'
     if args.agent:

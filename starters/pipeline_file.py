@@ -37,6 +37,8 @@ class PipelineFile(BaseModel):
     agents: list[str] = Field(default_factory=list)
     steps: list[StepEntry] = Field(min_length=1)
     max_handoffs: int = Field(default=3, ge=0, le=20)
+    # Continue as new after this many children per history segment (see PipelineSpec).
+    continue_as_new_after_children: int | None = Field(default=None, ge=1)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -122,4 +124,5 @@ def load_pipeline_file(path: Path, *, goal: str, requester: str, trace_id: str) 
         requester=requester,
         trace_id=trace_id,
         max_handoffs=pipeline.max_handoffs,
+        continue_as_new_after_children=pipeline.continue_as_new_after_children,
     )

@@ -110,6 +110,8 @@ def pipeline_tree(snapshot: PipelineSnapshot) -> str:
         f"name:      {snapshot.name}   requester: {snapshot.requester}",
         f"goal:      {snapshot.goal}",
     ]
+    if snapshot.segment:  # it continued as new: one workflow id, several runs
+        lines.append(f"segment:   {snapshot.segment} (continued as new {snapshot.segment}x)")
     for index, item in enumerate(snapshot.items):
         last = index == len(snapshot.items) - 1
         branch, stem = ("└─", "   ") if last else ("├─", "│  ")

@@ -11,6 +11,7 @@ from temporalio.client import Client
 from contracts import WORKFLOW_NAME
 from contracts import search_attributes as sa
 from contracts.approvals import ApprovalRequest
+from contracts.pipeline import PIPELINE_WORKFLOW_NAME, PipelineState
 from contracts.states import RunState
 from starters.errors import OverseerError
 from starters.render import event_line
@@ -19,6 +20,13 @@ from starters.runs import RunClient
 WATCH_SECONDS = 1.0
 RECENT_EVENTS = 10
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
+# `ls` and `top` show runs and pipelines (whose agent is `pipeline:<name>`) together.
+RUNS_AND_PIPELINES = f'WorkflowType IN ("{WORKFLOW_NAME}", "{PIPELINE_WORKFLOW_NAME}")'
+# Every state a run or a pipeline can be in, runs' order first.
+ALL_STATES = [
+    *(state.value for state in RunState),
+    *(state.value for state in PipelineState if state.value not in set(RunState)),
+]
 
 
 def _age(since: datetime, now: datetime) -> str:
@@ -113,12 +121,13 @@ async def inbox(client: Client, agent: str | None, emit: Callable[[str], None] =
 
 
 async def top(client: Client, limit: int, emit: Callable[[str], None] = print) -> int:
-    """Runs counted by agent and state (the most recent `limit` runs)."""
+    """Runs and pipelines counted by agent (`pipeline:<name>`) and state (the most recent
+    `limit` of them)."""
     counts: Counter[tuple[str, str]] = Counter()
-    async for execution in client.list_workflows(f'WorkflowType = "{WORKFLOW_NAME}"', limit=limit):
+    async for execution in client.list_workflows(RUNS_AND_PIPELINES, limit=limit):
         attrs = execution.typed_search_attributes
         counts[(attrs.get(sa.AGENT) or "?", attrs.get(sa.RUN_STATE) or "?")] += 1
-    states = [state.value for state in RunState if any(s == state.value for _, s in counts)]
+    states = [state for state in ALL_STATES if any(s == state for _, s in counts)]
     agents = sorted({agent for agent, _ in counts})
     if not agents:
         emit("No runs.")

@@ -104,3 +104,28 @@ async def most_children_at_once(handle: WorkflowHandle[Any, Any], prefix: str) -
             running -= attributes.workflow_execution.workflow_id.startswith(prefix)
         most = max(most, running)
     return most
+
+
+async def wait_across_segments(
+    client: Client,
+    pipeline_id: str,
+    condition: Callable[[PipelineSnapshot], bool],
+    within: float = 60.0,
+) -> PipelineSnapshot:
+    """Like wait_for_pipeline, following the pipeline's runs as it continues as new."""
+    latest = client.get_workflow_handle(pipeline_id)  # no run id: the current run
+
+    async def watch() -> PipelineSnapshot:
+        while True:
+            # Ends when the run it began on closes (e.g. continued as new).
+            async for _ in latest.fetch_history_events(wait_new_event=True):
+                current = await pipeline_snapshot(latest)
+                if condition(current):
+                    return current
+            current = await pipeline_snapshot(latest)
+            if condition(current):
+                return current
+            if current.state.is_terminal:
+                raise AssertionError(f"pipeline ended {current.state} without the condition")
+
+    return await asyncio.wait_for(watch(), within)

@@ -1,27 +1,33 @@
 """Re-record the saved histories that tests/test_replay.py replays: `make histories`.
 
-Run it only on purpose: when a change to AgentRunWorkflow is meant to break replay of
-runs recorded before it (allowed before the first release; after it, use
+Run it only on purpose: when a change to AgentRunWorkflow or PipelineWorkflow is meant
+to break replay of runs recorded before it (allowed before the first release; after it, use
 workflow.patched()). Say so in the commit.
 """
 
 import asyncio
+import json
+import os
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from contracts import WORKFLOW_NAME
 from contracts.approvals import CancelRequest, Decision
+from contracts.model_io import ScriptTurn
+from contracts.pipeline import PIPELINE_WORKFLOW_NAME, PipelineResult, PipelineSpec, PipelineStep
+from contracts.queue import QueueSpec
 from contracts.search_attributes import ALL_KEYS
 from contracts.states import RunState
 from tests.conftest import venv_binary
-from tests.helpers import make_spec, wait_for_state
+from tests.helpers import LOOK_THEN_WRITE, make_spec, wait_for_state
+from tests.pipeline_helpers import ITEM_SCHEMA, echo_agent, scripted_agent, wait_for_pipeline
 from workers.worker import build_worker
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
@@ -59,24 +65,132 @@ async def canceled(handle: WorkflowHandle[Any, Any]) -> None:
 
 SCENARIOS: dict[str, Scenario] = {"approved": approved, "rejected": rejected, "canceled": canceled}
 
+# A history file is named `<workflow id>[@<segment>].json`: replay names the workflow after
+# the part before `@` (a run's action ids and a pipeline's child ids contain its id).
+Histories = dict[str, WorkflowHistory]
+Recording = Callable[[Client, str, Path], Awaitable[Histories]]
+
+
+async def run_scenarios(client: Client, task_queue: str, workspace: Path) -> Histories:
+    recorded = {}
+    for name, scenario in SCENARIOS.items():
+        handle = await client.start_workflow(
+            WORKFLOW_NAME, make_spec(workspace / name), id=name, task_queue=task_queue
+        )
+        await scenario(handle)
+        recorded[name] = await handle.fetch_history()
+    return recorded
+
+
+async def queued_run(client: Client, task_queue: str, workspace: Path) -> Histories:
+    """A run that waits for a slot of a run queue, runs, and gives the slot back."""
+    script = [LOOK_THEN_WRITE[0], ScriptTurn(say="Looked.")]
+    spec = make_spec(workspace, script, tools=["list_files"], queue=QueueSpec(queue_id="record"))
+    handle = await client.start_workflow(WORKFLOW_NAME, spec, id="queued", task_queue=task_queue)
+    await handle.result()
+    await client.get_workflow_handle("record").terminate("recorded")
+    return {"queued": await handle.fetch_history()}
+
+
+async def pipeline(client: Client, task_queue: str, workspace: Path) -> Histories:
+    """Contracts, a fan-out, a long output by reference, an approval inside a child
+    forwarded by the pipeline, and a refused signal."""
+    long_json = json.dumps({"items": ["alpha", "beta", "gamma"], "notes": "n" * 5000})
+    spec = PipelineSpec(
+        name="recorded",
+        goal="release notes",
+        steps=[
+            PipelineStep(
+                name="research",
+                agent=scripted_agent(workspace, "researcher", long_json),
+                output_schema={"type": "object", "required": ["items", "notes"]},
+            ),
+            PipelineStep(
+                name="draft",
+                agent=echo_agent(workspace),
+                for_each="research.items",
+                concurrency=2,
+                output_schema=ITEM_SCHEMA,
+            ),
+            PipelineStep(
+                name="write", agent=make_spec(workspace), input={"notes": "research.notes"}
+            ),
+        ],
+    )
+    handle = await start_pipeline_as(client, spec, "pipeline", task_queue)
+    await handle.signal("cancel", {"not": "a cancel request"})  # refused, recorded
+    waiting = await wait_for_pipeline(handle, lambda s: bool(s.pending_approvals), 60)
+    [(_, request)] = waiting.pending_approvals
+    decision = Decision(
+        action_id=request.action_id, args_sha256=request.args_sha256, approver="alice"
+    )
+    await handle.signal("approve", decision)
+    await handle.result()
+    return {"pipeline": await handle.fetch_history()}
+
+
+async def pipeline_segments(client: Client, task_queue: str, workspace: Path) -> Histories:
+    """A fan-out over two segments (continued as new after 3 children)."""
+    spec = PipelineSpec(
+        name="segmented",
+        goal="every item",
+        continue_as_new_after_children=3,
+        steps=[
+            PipelineStep(
+                name="plan",
+                agent=scripted_agent(workspace, "planner", '{"items": ["a", "b", "c", "d"]}'),
+                output_schema={"type": "object"},
+            ),
+            PipelineStep(
+                name="work",
+                agent=echo_agent(workspace),
+                for_each="plan.items",
+                concurrency=2,
+                output_schema=ITEM_SCHEMA,
+            ),
+        ],
+    )
+    handle = await start_pipeline_as(client, spec, "pipeline-segments", task_queue)
+    await handle.result()
+    first = client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
+    second = client.get_workflow_handle(handle.id)  # the run that ended it
+    return {
+        "pipeline-segments@1": await first.fetch_history(),
+        "pipeline-segments@2": await second.fetch_history(),
+    }
+
+
+async def start_pipeline_as(
+    client: Client, spec: PipelineSpec, pipeline_id: str, task_queue: str
+) -> WorkflowHandle[Any, PipelineResult]:
+    return await client.start_workflow(
+        PIPELINE_WORKFLOW_NAME,
+        spec,
+        id=pipeline_id,
+        task_queue=task_queue,
+        result_type=PipelineResult,
+    )
+
+
+RECORDINGS: list[Recording] = [run_scenarios, queued_run, pipeline, pipeline_segments]
+
 
 async def record(client: Client) -> None:
     task_queue = f"record-{uuid.uuid4().hex[:8]}"
     async with build_worker(client, task_queue):
-        for name, scenario in SCENARIOS.items():
+        for recording in RECORDINGS:
             with tempfile.TemporaryDirectory() as workspace:
-                # The run's id is the file's stem: replay (tests/test_replay.py) names the
-                # workflow after the file, and a run's action ids contain its id.
-                handle = await client.start_workflow(
-                    WORKFLOW_NAME, make_spec(Path(workspace)), id=name, task_queue=task_queue
-                )
-                await scenario(handle)
-                history = await handle.fetch_history()
-            (HISTORIES / f"{name}.json").write_text(history.to_json())
-            print(f"recorded {name}: {len(history.events)} events")
+                for name in SCENARIOS:
+                    (Path(workspace) / name).mkdir()
+                recorded = await recording(client, task_queue, Path(workspace))
+            for name, history in recorded.items():
+                (HISTORIES / f"{name}.json").write_text(history.to_json())
+                print(f"recorded {name}: {len(history.events)} events")
 
 
 async def main() -> None:
+    # Long outputs go to a throw-away artifact store, not the project's .overseer/.
+    os.environ["OVERSEER_ARTIFACTS"] = tempfile.mkdtemp(prefix="overseer-record-")
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=venv_binary("temporal"),
         search_attributes=ALL_KEYS,

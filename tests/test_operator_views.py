@@ -1,5 +1,5 @@
-"""`overseer inbox`, `overseer watch` and `overseer top`, as subprocesses against a real
-server, while the test's worker serves the runs."""
+"""`overseer inbox`, `overseer watch`, `overseer top` and `overseer ls`, as subprocesses
+against a real server, while the test's worker serves the runs."""
 
 import asyncio
 import os
@@ -11,9 +11,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from contracts.approvals import Decision
+from contracts.pipeline import PipelineSpec, PipelineStep
+from contracts.spec import RunSpec
 from contracts.states import RunState
 from tests.conftest import venv_binary
 from tests.helpers import make_spec, start, wait_for_state
+from tests.pipeline_helpers import echo_agent, start_pipeline, wait_for_pipeline
 
 OVERSEER = venv_binary("overseer")
 
@@ -84,3 +87,35 @@ async def test_watch_follows_a_run_until_it_ends(
     assert f"{handle.id}  [completed]  agent tester" in view
     assert "step 3/6  tool calls 2" in view
     assert "planning -> completed" in view
+
+
+async def test_ls_and_top_list_pipelines_with_their_state(
+    env: WorkflowEnvironment, client: Client, worker: Worker, tmp_path: Path
+) -> None:
+    name = f"listed-{uuid.uuid4().hex[:6]}"
+    done = await start_pipeline(client, one_step(name, echo_agent(tmp_path)), worker.task_queue)
+    await done.result()
+    waiting = await start_pipeline(client, one_step(name, make_spec(tmp_path)), worker.task_queue)
+    await wait_for_pipeline(waiting, lambda snapshot: bool(snapshot.pending_approvals))
+
+    agent = f"pipeline:{name}"
+    expected = {done.id: "completed", waiting.id: "running"}
+    listed: dict[str, str] = {}
+    while listed != expected:  # visibility catches up; the test's timeout bounds this
+        lines = (await overseer(env, "ls", "--agent", agent)).splitlines()
+        listed = {line.split()[0]: line.split()[1] for line in lines[1:]}
+    assert all(line.split()[2] == agent for line in lines[1:])
+    running = (await overseer(env, "ls", "--agent", agent, "--state", "running")).splitlines()
+    assert [line.split()[0] for line in running[1:]] == [waiting.id]
+
+    table = (await overseer(env, "top")).splitlines()
+    header = table[0].split()
+    row = next(line.split() for line in table if line.startswith(agent))
+    assert row[header.index("running")] == "1"
+    assert row[header.index("completed")] == "1"
+    assert row[-1] == "2"
+    await waiting.cancel()
+
+
+def one_step(name: str, agent: RunSpec) -> PipelineSpec:
+    return PipelineSpec(name=name, goal="list me", steps=[PipelineStep(name="only", agent=agent)])

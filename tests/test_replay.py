@@ -1,4 +1,5 @@
-"""Replay saved histories of full runs: a change that breaks running workflows fails here.
+"""Replay saved histories of full runs and pipelines (a queued run, a pipeline over two
+segments): a change that breaks running workflows fails here.
 
 Re-record them on purpose only, with `make histories` (see tests/record_histories.py).
 """
@@ -12,19 +13,29 @@ from temporalio.worker import Replayer
 
 from workers.worker import SANDBOX
 from workflows.agent_run import AgentRunWorkflow
+from workflows.pipeline import PipelineWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
 
 
 def test_the_saved_histories_are_there() -> None:
-    assert {path.stem for path in HISTORIES} == {"approved", "rejected", "canceled"}
+    assert {path.stem for path in HISTORIES} == {
+        "approved",
+        "rejected",
+        "canceled",
+        "queued",
+        "pipeline",
+        "pipeline-segments@1",
+        "pipeline-segments@2",
+    }
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda path: path.stem)
 async def test_saved_history_replays(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    # `<workflow id>[@<segment>].json`: the id is what the run was recorded under.
+    history = WorkflowHistory.from_json(path.stem.split("@")[0], path.read_text())
     replayer = Replayer(
-        workflows=[AgentRunWorkflow],
+        workflows=[AgentRunWorkflow, PipelineWorkflow],
         data_converter=pydantic_data_converter,
         workflow_runner=SANDBOX,
     )

@@ -42,6 +42,7 @@ from workflows.model_calls import NoModelAvailable, Unavailable, ask_models
 from workflows.output_contract import contract_violation, reprompt
 from workflows.publishing import Published, publish
 from workflows.queue_slot import QueueSlot
+from workflows.references import stored_answer_violation
 from workflows.run_controls import RunControls
 from workflows.run_metrics import RunMetrics
 from workflows.saga import roll_back
@@ -90,6 +91,7 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
         self._segment = carried.segment if carried else 0
         self._segment_start = self._budget.steps_used
         self._final_answer: str | None = None
+        self._answer_artifact: ArtifactRef | None = None
         self._failure_reason: str | None = None
         self._blocked_reason: str | None = None
         self._cancel_request: CancelRequest | None = None
@@ -130,6 +132,7 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
         return RunResult(
             state=self._ledger.state,
             final_answer=self._final_answer,
+            answer_artifact=self._answer_artifact,
             reason=self._failure_reason,
             steps=self._budget.steps_used,
             last_event_seq=self._ledger.last_seq,
@@ -153,9 +156,9 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
                 await self._continue_as_new()
             response = await self._plan()
             if not response.tool_calls:
-                if self._answer_breaks_contract(response.text):
+                if await self._answer_breaks_contract(response):
                     continue
-                self._final_answer = response.text
+                self._final_answer, self._answer_artifact = response.text, response.text_artifact
                 self._move(RunState.COMPLETED, self._agent_actor, "final answer given")
                 return
             try:
@@ -194,7 +197,7 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
         spec = self._spec
         if spec.instructions:
             self._unsent.append(Message(role="system", content=spec.instructions))
-        self._unsent.append(Message(role="user", content=spec.goal))
+        self._unsent.append(Message(role="user", content=spec.goal, artifact=spec.goal_artifact))
         self._move(RunState.CONTEXT_LOADED, SYSTEM, f"goal and instructions of {spec.agent}")
 
     async def _plan(self) -> ModelResponse:
@@ -508,10 +511,18 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
         self._failure_reason = f"{detail}; rollback incomplete, uncompensated: {left}"
         self._move(RunState.FAILED, actor, self._failure_reason)
 
-    def _answer_breaks_contract(self, answer: str) -> bool:
+    async def _answer_breaks_contract(self, response: ModelResponse) -> bool:
         """True if the answer misses the output schema and the model is asked again."""
-        schema = self._spec.output_schema
-        violation = contract_violation(answer, schema) if schema is not None else None
+        schema, answer = self._spec.output_schema, response.text
+        if schema is None:
+            return False
+        if response.text_artifact is None:
+            violation = contract_violation(answer, schema)
+        else:  # `text` is a preview: the whole answer is checked where it is stored
+            try:
+                violation = await stored_answer_violation(response.text_artifact, schema)
+            except ActivityError as error:
+                raise _RunFailed(dead_letter_reason("output contract check", error)) from None
         if violation is None:
             return False
         self._note(
@@ -522,7 +533,6 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
                 f"invalid_output: {violation} (after {self._output_attempts + 1} answers)"
             )
         self._output_attempts += 1
-        assert schema is not None
         self._unsent.append(Message(role="user", content=reprompt(violation, schema)))
         return True
 

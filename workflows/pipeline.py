@@ -13,6 +13,7 @@ from contracts.approvals import CancelRequest, Decision
 from contracts.pipeline import (
     ChildProgress,
     ItemState,
+    PipelineCarry,
     PipelineResult,
     PipelineSnapshot,
     PipelineSpec,
@@ -42,6 +43,7 @@ class PipelineWorkflow:
         self._failure_reason: str | None = None
         self._uncompensated: list[str] = []
         self._published: PublishedPipeline | None = None
+        self._segment = spec.carried.segment if spec.carried else 0
 
     @workflow.run
     async def run(self, spec: PipelineSpec) -> PipelineResult:
@@ -68,16 +70,39 @@ class PipelineWorkflow:
         )
 
     async def _run_steps(self) -> None:
-        for step in self._spec.steps:
+        carried = self._spec.carried
+        first = carried.next_step if carried else 0
+        for index, step in enumerate(self._spec.steps[first:], start=first):
             if self._children.halt_request is not None:
                 return
-            self._note("step_started", step.name)
+            if carried is None or index > carried.next_step:  # else it began earlier
+                self._note("step_started", step.name)
             try:
-                await self._steps.run_step(step)
+                finished = await self._steps.run_step(step)
             except StepFailed as failed:
                 self._failure_reason = failed.reason
                 return
+            if not finished and self._children.halt_request is None:
+                await self._continue_as_new(index)
             self._publish()
+
+    async def _continue_as_new(self, next_step: int) -> None:
+        """A fresh history segment with the pipeline's state; no child is in flight."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._children.halt_request is not None:
+            return  # canceled meanwhile: this run winds down, nothing is carried
+        self._note("continued_as_new", "", detail=f"segment {self._segment + 1} begins")
+        specs, results = self._children.undo_records()
+        carried = PipelineCarry(
+            segment=self._segment + 1,
+            next_step=next_step,
+            items=self._board.items,
+            events=self._board.events,
+            completed=[item.label for item in self._board.completed],
+            child_specs=specs,
+            child_results=results,
+        )
+        workflow.continue_as_new(self._spec.model_copy(update={"carried": carried}))
 
     async def _wind_down(self) -> None:
         """The pipeline halted (canceled or a step failed): undo what completed, then end."""
@@ -128,6 +153,7 @@ class PipelineWorkflow:
             failure_reason=self._failure_reason,
             uncompensated=self._uncompensated,
             trace_id=self._spec.trace_id,
+            segment=self._segment,
         )
 
     @workflow.update(name="cancel")

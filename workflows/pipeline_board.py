@@ -6,6 +6,7 @@ from typing import Any
 from contracts.pipeline import (
     ChildRun,
     ItemState,
+    PipelineCarry,
     PipelineEvent,
     PipelineSpec,
     StepItem,
@@ -23,6 +24,17 @@ class PipelineBoard:
         self.events: list[PipelineEvent] = []
         # Items in the order they completed: the rollback undoes them newest first.
         self.completed: list[StepItem] = []
+        if spec.carried is not None:
+            self._restore(spec.carried)
+
+    def _restore(self, carried: PipelineCarry) -> None:
+        self.items, self.events = carried.items, carried.events
+        by_label = {item.label: item for item in self.all_items()}
+        self.completed = [by_label[label] for label in carried.completed]
+
+    def fanned_out(self, step: str) -> bool:
+        """True once the step's items are known (e.g. in an earlier segment)."""
+        return self.items[step][0].item is not None
 
     def all_items(self) -> list[StepItem]:
         return [item for step in self._spec.steps for item in self.items[step.name]]

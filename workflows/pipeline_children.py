@@ -6,17 +6,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import CancelledError, ChildWorkflowError, FailureError
+from temporalio.exceptions import ActivityError, CancelledError, ChildWorkflowError, FailureError
 
 from contracts import WORKFLOW_NAME
 from contracts.approvals import CancelRequest
+from contracts.artifacts import ArtifactRef
 from contracts.handoff import Handoff
 from contracts.pipeline import ChildRole, ChildRun, PipelineSpec, StepItem
+from contracts.references import JSON_MEDIA_TYPE as JSON
+from contracts.references import by_reference
 from contracts.snapshot import RunResult
 from contracts.spec import RunSpec
 from contracts.states import RunState
+from workflows.failures import message_of
 from workflows.output_contract import contract_violation
 from workflows.pipeline_board import PipelineBoard
+from workflows.references import stored_answer_violation
 
 
 @dataclass(frozen=True)
@@ -35,9 +40,27 @@ class ChildRuns:
         self._board = board
         self._running: dict[str, workflow.ChildWorkflowHandle[Any, RunResult]] = {}
         # What the rollback needs of a finished child: its spec and its result.
-        self.specs: dict[str, RunSpec] = {}
-        self.results: dict[str, RunResult] = {}
+        carried = spec.carried
+        self.specs: dict[str, RunSpec] = dict(carried.child_specs) if carried else {}
+        self.results: dict[str, RunResult] = dict(carried.child_results) if carried else {}
         self.halt_request: CancelRequest | None = None
+        self.started_in_segment = 0
+
+    def segment_full(self) -> bool:
+        """Time to continue as new: start no more items, let the running ones finish."""
+        if self.started_in_segment == 0:  # a segment always makes progress
+            return False
+        limit = self._spec.continue_as_new_after_children
+        full = limit is not None and self.started_in_segment >= limit
+        return full or workflow.info().is_continue_as_new_suggested()
+
+    def undo_records(self) -> tuple[dict[str, RunSpec], dict[str, RunResult]]:
+        """What a later segment's rollback needs: the children with steps to undo."""
+        keep = [run_id for run_id, result in self.results.items() if result.compensable]
+        return (
+            {run_id: self.specs[run_id] for run_id in keep},
+            {run_id: self.results[run_id] for run_id in keep},
+        )
 
     def halt(self, request: CancelRequest) -> None:
         """Start no more children and ask every running one to cancel (with who and why)."""
@@ -67,6 +90,7 @@ class ChildRuns:
         child = ChildRun(run_id=run_id, agent=spec.agent, role=role)
         item.children.append(child)
         self.specs[run_id] = spec
+        self.started_in_segment += 1
         self._board.note("child_started", workflow.now(), item.label, run_id, f"agent {spec.agent}")
         handle = await workflow.start_child_workflow(
             WORKFLOW_NAME,
@@ -93,9 +117,9 @@ class ChildRuns:
             child.pending_approvals, child.blocked_reason = [], None
         self.results[run_id] = result
         child.state, child.reason, child.handoff = result.state, result.reason, result.handoff
-        return self._judge(item, child, result, schema)
+        return await self._judge(item, child, result, schema)
 
-    def _judge(
+    async def _judge(
         self, item: StepItem, child: ChildRun, result: RunResult, schema: dict[str, Any] | None
     ) -> Attempt:
         if result.state is not RunState.COMPLETED:
@@ -106,6 +130,8 @@ class ChildRuns:
         if result.handoff is not None:
             return Attempt(handoff=result.handoff)
         answer = result.final_answer or ""
+        if result.answer_artifact is not None:
+            return await self._judge_stored(item, child, result.answer_artifact, schema)
         if schema is None:
             return Attempt(output=answer)
         # The child already holds its answers to the contract; checked again here because
@@ -116,6 +142,23 @@ class ChildRuns:
             self._board.note("output_invalid", workflow.now(), item.label, child.run_id, detail)
             return Attempt(failure=f"invalid_output: {violation}")
         return Attempt(output=json.loads(answer))
+
+    async def _judge_stored(
+        self, item: StepItem, child: ChildRun, answer: ArtifactRef, schema: dict[str, Any] | None
+    ) -> Attempt:
+        """A long answer stays in the artifact store: checked there by an activity, and
+        passed on by reference (as JSON under a contract, else as text)."""
+        if schema is None:
+            return Attempt(output=by_reference(answer))
+        try:
+            violation = await stored_answer_violation(answer, schema)
+        except ActivityError as error:
+            return Attempt(failure=f"output contract check failed: {message_of(error)}")
+        if violation is not None:
+            detail = f"{violation}; answer: artifact {answer} ({answer.size} bytes)"
+            self._board.note("output_invalid", workflow.now(), item.label, child.run_id, detail)
+            return Attempt(failure=f"invalid_output: {violation}")
+        return Attempt(output=by_reference(answer.model_copy(update={"media_type": JSON})))
 
 
 def _pipeline_being_canceled() -> bool:

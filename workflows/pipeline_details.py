@@ -13,7 +13,9 @@ PublishedPipeline = tuple[str, bool]
 
 
 def tree_markdown(snapshot: PipelineSnapshot) -> str:
-    lines = [f"**pipeline {snapshot.name}** · state **{snapshot.state}**", "", snapshot.goal, ""]
+    head = f"**pipeline {snapshot.name}** · state **{snapshot.state}**"
+    head += f" · segment {snapshot.segment}" if snapshot.segment else ""
+    lines = [head, "", snapshot.goal, ""]
     for item in snapshot.items:
         lines.append(
             f"- `{item.label}` **{item.state}**" + (f": {item.reason}" if item.reason else "")

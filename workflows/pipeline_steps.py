@@ -4,13 +4,23 @@ import asyncio
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 from contracts.approvals import CancelRequest
 from contracts.pipeline import ChildRole, ItemState, PipelineSpec, PipelineStep, StepItem
 from contracts.spec import RunSpec
+from workflows.failures import message_of
 from workflows.pipeline_board import PipelineBoard
 from workflows.pipeline_children import Attempt, ChildRuns
-from workflows.pipeline_inputs import InputMissing, fan_out_items, render_goal, step_input
+from workflows.pipeline_inputs import InputMissing
+from workflows.pipeline_step_inputs import (
+    Goal,
+    MakeInput,
+    child_goal_of,
+    fan_out_values,
+    handed_over,
+    item_input,
+)
 
 SYSTEM = "system"
 
@@ -29,40 +39,49 @@ class StepRunner:
         self._board = board
         self._children = children
 
-    async def run_step(self, step: PipelineStep) -> None:
-        outputs = self._board.outputs()
-        goal = self._spec.goal
+    async def run_step(self, step: PipelineStep) -> bool:
+        """Run the step's pending items; False if some are left for the next segment."""
+        outputs, goal = self._board.outputs(), self._spec.goal
         if step.for_each is None:
             [item] = self._board.items[step.name]
-            await self._run_item(step, item, lambda: step_input(step, goal, outputs))
-            return
+            if self._children.segment_full():
+                return False
+            await self._run_item(step, item, lambda: item_input(step, goal, outputs))
+            return True
         try:
-            values = fan_out_items(step, goal, outputs)
+            values = await fan_out_values(step, self._spec.goal, outputs)
         except InputMissing as missing:
             raise self._fail(self._board.items[step.name][0], str(missing)) from None
-        items = self._board.fan_out(step.name, len(values))
-        self._note("fan_out", step.name, f"{len(values)} items, concurrency {step.concurrency}")
+        if not self._board.fanned_out(step.name):
+            self._board.fan_out(step.name, len(values))
+            self._note("fan_out", step.name, f"{len(values)} items, concurrency {step.concurrency}")
+        items = self._board.items[step.name]
         slots = asyncio.Semaphore(step.concurrency)
 
         async def one(item: StepItem, value: Any) -> None:
             async with slots:
-                await self._run_item(step, item, lambda: step_input(step, goal, outputs, value))
+                if self._children.segment_full():
+                    return  # left pending: the next segment runs it
+                await self._run_item(step, item, lambda: item_input(step, goal, outputs, value))
 
-        ended = await asyncio.gather(
-            *(one(item, value) for item, value in zip(items, values, strict=True)),
-            return_exceptions=True,
-        )
+        pending = [
+            (i, v) for i, v in zip(items, values, strict=True) if i.state is ItemState.PENDING
+        ]
+        ended = await asyncio.gather(*(one(i, v) for i, v in pending), return_exceptions=True)
         for outcome in ended:
             if isinstance(outcome, BaseException):
                 raise outcome
+        return all(item.state is not ItemState.PENDING for item in items)
 
-    async def _run_item(self, step: PipelineStep, item: StepItem, make_input: Any) -> None:
+    # -- items ----------------------------------------------------------------------------
+
+    async def _run_item(self, step: PipelineStep, item: StepItem, make_input: MakeInput) -> None:
         if self._children.halt_request is not None:
             self._board.fail(item, ItemState.CANCELED, "not started: the pipeline halted")
             return
         item.state = ItemState.RUNNING
         try:
-            goal = render_goal(step, self._spec.goal, make_input())
+            goal = await child_goal_of(step, self._spec.goal, make_input)
         except InputMissing as missing:
             attempt = Attempt(failure=f"input_missing: {missing}")
         else:
@@ -94,7 +113,12 @@ class StepRunner:
         return failed
 
     async def _attempt(
-        self, step: PipelineStep, item: StepItem, agent: RunSpec, goal: str, role: ChildRole
+        self,
+        step: PipelineStep,
+        item: StepItem,
+        agent: RunSpec,
+        goal: Goal,
+        role: ChildRole,
     ) -> Attempt:
         """Run the agent; follow its handoffs to other agents (up to max_handoffs)."""
         base = f"{workflow.info().workflow_id}.{step.name}"
@@ -115,13 +139,18 @@ class StepRunner:
             if hops >= self._spec.max_handoffs:
                 return Attempt(failure=f"more than {self._spec.max_handoffs} handoffs")
             hops += 1
-            goal = f"{goal}\n\nHanded over by {agent.agent}: {handoff.reason}"
+            note = f"Handed over by {agent.agent}: {handoff.reason}"
+            try:
+                goal = await handed_over(goal, note)
+            except ActivityError as error:
+                return Attempt(failure=f"handoff to {handoff.to}: {message_of(error)}")
             agent, role, run_id = target, "handoff", f"{base}.handoff{hops}"
 
-    def _child_spec(self, step: PipelineStep, agent: RunSpec, goal: str) -> RunSpec:
+    def _child_spec(self, step: PipelineStep, agent: RunSpec, goal: Goal) -> RunSpec:
         return agent.model_copy(
             update={
-                "goal": goal,
+                "goal": goal[0],
+                "goal_artifact": goal[1],
                 "requester": self._spec.requester,
                 "trace_id": self._spec.trace_id,
                 "output_schema": step.output_schema or agent.output_schema,
