@@ -6,6 +6,7 @@ of the same names (for tools that can only signal); both are plain JSON.
 """
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -33,7 +34,13 @@ from contracts.steps import StepRecord
 from contracts.tools import ToolInvocation, ToolResult
 from workflows.activity_options import activity_options
 from workflows.approval_book import ApprovalBook, DecidedAction, action_id_for
-from workflows.budget_check import before_step, before_tool_call, count_call, initial_usage
+from workflows.budget_check import (
+    before_step,
+    before_tool_call,
+    count_call,
+    initial_usage,
+    wall_clock_deadline,
+)
 from workflows.failures import dead_letter_reason, message_of
 from workflows.gate import gate
 from workflows.handoff import HandedOff, Handoffs
@@ -285,7 +292,10 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
     async def _checkpoint(self, call: ToolCall | None) -> None:
         """Wait in `blocked` while the run is paused, out of budget, or (for a tool call)
         stopped by a kill switch; a budget under the `fail` policy ends the run instead."""
-        reason = self._hold_reason(call)
+        await self._hold_while(lambda: self._hold_reason(call))
+
+    async def _hold_while(self, hold_reason: Callable[[], str | None]) -> None:
+        reason = hold_reason()
         if reason is None:
             return
         resumes = self._ledger.state
@@ -299,13 +309,20 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
                 self._note(EventKind.STILL_BLOCKED, SYSTEM, reason)
             else:
                 self._move(RunState.BLOCKED, SYSTEM, reason)
-            reason = await self._changed_hold(call, reason)
+            reason = await self._changed_hold(hold_reason, reason)
         self._blocked_reason = None
         self._move(resumes, SYSTEM, "no longer blocked")
 
-    async def _changed_hold(self, call: ToolCall | None, held: str) -> str | None:
-        await workflow.wait_condition(lambda: self._hold_reason(call) != held)
-        return self._hold_reason(call)
+    @staticmethod
+    async def _changed_hold(hold_reason: Callable[[], str | None], held: str) -> str | None:
+        await workflow.wait_condition(lambda: hold_reason() != held)
+        return hold_reason()
+
+    def _wall_clock_hold(self) -> str | None:
+        deadline = wall_clock_deadline(self._budget)
+        if deadline is None or workflow.now() < deadline:
+            return None
+        return f"{BUDGET_EXHAUSTED} max_wall_seconds {self._budget.max_wall_seconds:g} reached"
 
     def _hold_reason(self, call: ToolCall | None) -> str | None:
         if self._paused is not None:
@@ -364,19 +381,28 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
     async def _decision_on(
         self, action_id: str, expires_at: datetime | None
     ) -> DecidedAction | None:
-        """The decision, or None if the request expired and the policy blocks on expiry."""
-        timeout = expires_at - workflow.now() if expires_at else None
-        try:
-            await workflow.wait_condition(
-                lambda: self._approvals.outcome(action_id) is not None,
-                timeout=timeout,
-                timeout_summary=f"approval of {action_id} expires" if timeout else None,
-            )
-        except TimeoutError:
-            request = next(r for r in self._approvals.pending if r.action_id == action_id)
-            if request.on_expiry == "block":
-                return None
-            self._approvals.expire(action_id)
+        """The decision, or None if the request expired and the policy blocks on expiry.
+
+        The wait is also the run's wall-clock timer: when max_wall_seconds runs out first,
+        the run blocks on its budget (or fails, per policy) while the request stays open."""
+        while self._approvals.outcome(action_id) is None:
+            wall_deadline = wall_clock_deadline(self._budget)
+            deadline = min((d for d in (expires_at, wall_deadline) if d), default=None)
+            timeout = max(deadline - workflow.now(), timedelta(0)) if deadline else None
+            try:
+                await workflow.wait_condition(
+                    lambda: self._approvals.outcome(action_id) is not None,
+                    timeout=timeout,
+                    timeout_summary=f"approval of {action_id}: deadline" if timeout else None,
+                )
+            except TimeoutError:
+                if expires_at and workflow.now() >= expires_at:
+                    request = next(r for r in self._approvals.pending if r.action_id == action_id)
+                    if request.on_expiry == "block":
+                        return None
+                    self._approvals.expire(action_id)
+                else:
+                    await self._hold_while(self._wall_clock_hold)  # blocked until extended
         return self._approvals.outcome(action_id)
 
     async def _act(self, call: ToolCall, tool: ToolDefinition, actor: str) -> bool:

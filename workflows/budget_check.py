@@ -1,6 +1,6 @@
 """Budget checks: which limit, if any, stops the next step or tool call. Pure code."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from contracts.budget import EXTENSIBLE, BudgetExtension
 from contracts.snapshot import BudgetUsage
@@ -21,6 +21,12 @@ def initial_usage(spec: BudgetSpec, now: datetime) -> BudgetUsage:
         max_wall_seconds=spec.max_wall_seconds,
         max_repeated_calls=spec.max_repeated_calls,
     )
+
+
+def wall_clock_deadline(usage: BudgetUsage) -> datetime | None:
+    if usage.max_wall_seconds is None or usage.started_at is None:
+        return None
+    return usage.started_at + timedelta(seconds=usage.max_wall_seconds)
 
 
 def _run_limits(usage: BudgetUsage, now: datetime) -> str | None:
