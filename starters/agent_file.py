@@ -3,13 +3,13 @@
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contracts.model_io import ModelSpec
 from contracts.retries import RetryConfig
 from contracts.spec import BudgetSpec, PolicySpec, RunSpec
 from starters.errors import OverseerError
+from starters.yaml_file import read_yaml
 
 
 class AgentFile(BaseModel):
@@ -44,14 +44,7 @@ def _first_error(error: ValidationError) -> str:
 
 def load_agent_file(path: Path) -> tuple[AgentFile, Path]:
     """The parsed agent and its workspace directory (absolute)."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OverseerError(f"agent file {path} does not exist") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise OverseerError(f"{path}: not valid YAML{where}") from None
+    raw = read_yaml(path, "agent file")
     if not isinstance(raw, dict):
         raise OverseerError(f"{path}: expected a mapping of agent settings at the top level")
     try:

@@ -10,7 +10,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.artifacts import default_store
 from contracts import search_attributes as sa
-from contracts.approvals import CancelRequest, Decision
+from contracts.approvals import CancelRequest
 from contracts.artifacts import ArtifactRef
 from starters.cassette import cassette_from_history
 from starters.connection import connect, task_queue, temporal_address
@@ -160,18 +160,13 @@ async def _decide(args: argparse.Namespace, verdict: str) -> int:
         return await decide_in_pipeline(client, args, verdict)
     run = RunClient(client, args.run)
     request = await run.pending(args.action)
-    if args.sha256 and args.sha256 != request.args_sha256:
-        raise OverseerError(
-            f"action {request.action_id} is not what you reviewed: its sha256 is "
-            f"{request.args_sha256}, not {args.sha256}"
-        )
-    decision = Decision(
-        action_id=request.action_id,
-        args_sha256=args.sha256 or request.args_sha256,
+    receipt = await run.decide_reviewed(
+        "approve" if verdict == "approved" else "reject",
+        request,
         approver=args.user,
         reason=args.reason,
+        reviewed_sha256=args.sha256,
     )
-    receipt = await run.decide("approve" if verdict == "approved" else "reject", decision)
     print(
         f"{receipt.verdict} action {request.short_id} ({request.tool} {request.args_json[:120]}) "
         f"of run {args.run} as {receipt.approver} (event #{receipt.event_seq})"

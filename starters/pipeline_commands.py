@@ -6,7 +6,7 @@ import asyncio
 
 from temporalio.client import Client
 
-from contracts.approvals import CancelRequest, Decision
+from contracts.approvals import CancelRequest
 from contracts.handoff import HumanInput
 from starters.connection import connect, task_queue
 from starters.errors import OverseerError
@@ -55,19 +55,13 @@ async def decide(client: Client, args: argparse.Namespace, verdict: str) -> int:
     """A decision given to a pipeline id goes to the child run waiting for the action."""
     pipeline_id = args.run
     child_id, request = await PipelineClient(client, pipeline_id).owner_of(args.action)
-    if args.sha256 and args.sha256 != request.args_sha256:
-        raise OverseerError(
-            f"action {request.action_id} is not what you reviewed: its sha256 is "
-            f"{request.args_sha256}, not {args.sha256}"
-        )
-    run = RunClient(client, child_id)
-    decision = Decision(
-        action_id=request.action_id,
-        args_sha256=args.sha256 or request.args_sha256,
+    receipt = await RunClient(client, child_id).decide_reviewed(
+        "approve" if verdict == "approved" else "reject",
+        request,
         approver=args.user,
         reason=args.reason,
+        reviewed_sha256=args.sha256,
     )
-    receipt = await run.decide("approve" if verdict == "approved" else "reject", decision)
     print(
         f"{receipt.verdict} action {request.short_id} ({request.tool}) of run {child_id} "
         f"in pipeline {pipeline_id} as {receipt.approver} (event #{receipt.event_seq})"

@@ -4,13 +4,13 @@ contract -> a PipelineSpec. Agent files are relative to the pipeline file."""
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contracts.pipeline import FailurePolicy, PipelineSpec, PipelineStep
 from contracts.spec import RunSpec
 from starters.agent_file import load_agent_file, run_spec
 from starters.errors import OverseerError
+from starters.yaml_file import read_yaml
 from workflows.pipeline_inputs import GOAL, ITEM
 
 
@@ -41,22 +41,11 @@ class PipelineFile(BaseModel):
     continue_as_new_after_children: int | None = Field(default=None, ge=1)
 
 
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OverseerError(f"file {path} does not exist") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise OverseerError(f"{path}: not valid YAML{where}") from None
-
-
 def is_pipeline_file(path: Path) -> bool:
     """A pipeline file has `steps:`; an agent file never does."""
     if not path.is_file():
         return False  # the agent file loader says what is wrong
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     return isinstance(raw, dict) and "steps" in raw
 
 
@@ -85,7 +74,7 @@ def _check_references(path: Path, pipeline: PipelineFile) -> None:
 
 
 def load_pipeline_file(path: Path, *, goal: str, requester: str, trace_id: str) -> PipelineSpec:
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise OverseerError(f"{path}: expected a mapping of pipeline settings at the top level")
     try:

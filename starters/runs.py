@@ -153,6 +153,30 @@ class RunClient:
             raise OverseerError(f"run {self.run_id} has several pending actions: name one of {ids}")
         return pending[0]
 
+    async def decide_reviewed(
+        self,
+        verdict: Literal["approve", "reject"],
+        request: ApprovalRequest,
+        *,
+        approver: str,
+        reason: str,
+        reviewed_sha256: str | None,
+    ) -> DecisionReceipt:
+        """Decide the request as the approver reviewed it: refused here if its hash is not
+        the one they saw (the run refuses it too)."""
+        if reviewed_sha256 and reviewed_sha256 != request.args_sha256:
+            raise OverseerError(
+                f"action {request.action_id} is not what you reviewed: its sha256 is "
+                f"{request.args_sha256}, not {reviewed_sha256}"
+            )
+        decision = Decision(
+            action_id=request.action_id,
+            args_sha256=reviewed_sha256 or request.args_sha256,
+            approver=approver,
+            reason=reason,
+        )
+        return await self.decide(verdict, decision)
+
     async def decide(
         self, verdict: Literal["approve", "reject"], decision: Decision
     ) -> DecisionReceipt:
