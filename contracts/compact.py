@@ -3,6 +3,8 @@
 A RunSpec rides in every run's start event (and every continue-as-new), and model specs in
 every model call's input: leaving defaults out keeps history small and easier to read in
 the Web UI. Both sides share these models, so a missing field reads back as its default.
+The wrap serializer runs Python code per instance: use it for specs, not for small models
+serialized by the hundred (messages).
 """
 
 from typing import Any

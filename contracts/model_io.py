@@ -19,7 +19,7 @@ class ToolCall(BaseModel):
     argument_error: str | None = None
 
 
-class Message(CompactModel):
+class Message(BaseModel):
     role: Literal["system", "user", "assistant", "tool"]
     content: str = ""
     tool_calls: list[ToolCall] = Field(default_factory=list)
@@ -49,12 +49,12 @@ class Usage(BaseModel):
         )
 
 
-class ScriptedCall(CompactModel):
+class ScriptedCall(BaseModel):
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
 
 
-class ScriptTurn(CompactModel):
+class ScriptTurn(BaseModel):
     """One scripted model turn: some text and, optionally, tool calls.
 
     A turn without tool calls is the final answer.
