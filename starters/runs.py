@@ -180,29 +180,14 @@ class RunClient:
     async def decide(
         self, verdict: Literal["approve", "reject"], decision: Decision
     ) -> DecisionReceipt:
-        try:
-            receipt: DecisionReceipt = await self._handle.execute_update(
-                verdict, decision, result_type=DecisionReceipt, rpc_timeout=QUERY_TIMEOUT
-            )
-            return receipt
-        except WorkflowUpdateFailedError as error:
-            raise OverseerError(f"{verdict} refused: {_reason(error)}") from None
-        except RPCError as error:
-            raise _rpc_problem(self.run_id, error) from None
+        return await self.control(verdict, decision, DecisionReceipt)
 
     async def cancel(self, request: CancelRequest) -> RunSnapshot:
-        try:
-            snapshot: RunSnapshot = await self._handle.execute_update(
-                "cancel", request, result_type=RunSnapshot, rpc_timeout=QUERY_TIMEOUT
-            )
-            return snapshot
-        except WorkflowUpdateFailedError as error:
-            raise OverseerError(f"cancel refused: {_reason(error)}") from None
-        except RPCError as error:
-            raise _rpc_problem(self.run_id, error) from None
+        return await self.control("cancel", request, RunSnapshot)
 
     async def control(self, update: str, body: BaseModel, result_type: type[Result]) -> Result:
-        """An operator update (pause, resume, extend_budget); a refusal is one line."""
+        """An update on the run (a decision, cancel, pause, extend_budget...); a refusal is
+        one line naming the update."""
         try:
             result: Result = await self._handle.execute_update(
                 update, body, result_type=result_type, rpc_timeout=QUERY_TIMEOUT

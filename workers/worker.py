@@ -50,6 +50,7 @@ WORKFLOW_HELPERS = (
     "workflows.queue_slot",
     "workflows.references",
     "workflows.run_controls",
+    "workflows.run_holds",
     "workflows.run_metrics",
     "workflows.saga",
     "workflows.state_machine",

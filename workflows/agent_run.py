@@ -6,7 +6,6 @@ of the same names (for tools that can only signal); both are plain JSON.
 """
 
 import asyncio
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -35,8 +34,6 @@ from contracts.tools import ToolInvocation, ToolResult
 from workflows.activity_options import activity_options
 from workflows.approval_book import ApprovalBook, DecidedAction, action_id_for
 from workflows.budget_check import (
-    before_step,
-    before_tool_call,
     count_call,
     initial_usage,
     wall_clock_deadline,
@@ -51,6 +48,7 @@ from workflows.publishing import Published, publish
 from workflows.queue_slot import QueueSlot
 from workflows.references import stored_answer_violation
 from workflows.run_controls import RunControls
+from workflows.run_holds import RunFailed, RunHolds
 from workflows.run_metrics import RunMetrics
 from workflows.saga import roll_back
 from workflows.state_machine import IllegalTransition
@@ -63,17 +61,10 @@ with workflow.unsafe.imports_passed_through():
     from activities.tools.registry import TOOLS
 
 SYSTEM = "system"
-BUDGET_EXHAUSTED = "budget_exhausted:"
 KILL_RECHECK = timedelta(seconds=2)
 RUN_FAILED = "RunFailed"
 # Tool failures that are the model's mistake: it is told, the run goes on.
 TOLD_TO_MODEL = frozenset({TOOL_REFUSED, TOOL_INPUT_INVALID})
-
-
-class _RunFailed(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class _TurnInterrupted(Exception):
@@ -81,7 +72,7 @@ class _TurnInterrupted(Exception):
 
 
 @workflow.defn(name="AgentRunWorkflow", failure_exception_types=[IllegalTransition])
-class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
+class AgentRunWorkflow(RunControls, RunHolds, QueueSlot, Handoffs):
     @workflow.init
     def __init__(self, spec: RunSpec) -> None:
         self._spec = spec
@@ -131,7 +122,7 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
                 await self._end(RunState.CANCELED, "temporal", "workflow cancellation requested")
                 raise
             await self._end(RunState.CANCELED, f"user:{request.by}", request.reason)
-        except _RunFailed as failure:
+        except RunFailed as failure:
             self._failure_reason = failure.reason
             await self._end(RunState.FAILED, SYSTEM, failure.reason)
             reason = self._failure_reason or failure.reason
@@ -251,7 +242,7 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
             except NoModelAvailable as none:
                 await self._wait_blocked("circuit_open", none.retry_in)
             except ActivityError as error:
-                raise _RunFailed(dead_letter_reason(f"model {spec.model.name}", error)) from None
+                raise RunFailed(dead_letter_reason(f"model {spec.model.name}", error)) from None
 
     def _model_unavailable(self, model: ModelSpec, unavailable: Unavailable) -> None:
         self._note(
@@ -288,55 +279,6 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
             if self._hold_reason(call) is None:
                 await workflow.sleep(KILL_RECHECK, summary="kill switch: check again")
             await self._checkpoint(call)
-
-    async def _checkpoint(self, call: ToolCall | None) -> None:
-        """Wait in `blocked` while the run is paused, out of budget, or (for a tool call)
-        stopped by a kill switch; a budget under the `fail` policy ends the run instead."""
-        await self._hold_while(lambda: self._hold_reason(call))
-
-    async def _hold_while(self, hold_reason: Callable[[], str | None]) -> None:
-        reason = hold_reason()
-        if reason is None:
-            return
-        resumes = self._ledger.state
-        while reason is not None:
-            if reason.startswith(BUDGET_EXHAUSTED):
-                self._metrics.budget_exhausted(reason.split()[1].rstrip(":"))
-                if self._spec.policy.on_budget_exhausted == "fail":
-                    raise _RunFailed(reason)
-            self._blocked_reason = reason
-            if self._ledger.state is RunState.BLOCKED:
-                self._note(EventKind.STILL_BLOCKED, SYSTEM, reason)
-            else:
-                self._move(RunState.BLOCKED, SYSTEM, reason)
-            reason = await self._changed_hold(hold_reason, reason)
-        self._blocked_reason = None
-        self._move(resumes, SYSTEM, "no longer blocked")
-
-    @staticmethod
-    async def _changed_hold(hold_reason: Callable[[], str | None], held: str) -> str | None:
-        await workflow.wait_condition(lambda: hold_reason() != held)
-        return hold_reason()
-
-    def _wall_clock_hold(self) -> str | None:
-        deadline = wall_clock_deadline(self._budget)
-        if deadline is None or workflow.now() < deadline:
-            return None
-        return f"{BUDGET_EXHAUSTED} max_wall_seconds {self._budget.max_wall_seconds:g} reached"
-
-    def _hold_reason(self, call: ToolCall | None) -> str | None:
-        if self._paused is not None:
-            return f"paused by {self._paused.by}: {self._paused.reason}"
-        now, budget = workflow.now(), self._budget
-        if call is None:
-            exhausted = before_step(budget, now)
-        else:
-            rule = self._kill_switches.stopping(self._spec.agent, call.name)
-            if rule is not None:
-                return f"kill switch {rule.key} (by {rule.by}: {rule.reason or 'no reason'})"
-            call_hash = action_hash(call.name, call.arguments)
-            exhausted = before_tool_call(budget, call.name, call_hash, now)
-        return f"{BUDGET_EXHAUSTED} {exhausted}" if exhausted else None
 
     async def _await_approval(self, call: ToolCall, index: int) -> tuple[str, ToolCall]:
         """Wait for a decision on this exact call; returns the approver's actor name and
@@ -449,7 +391,7 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
                 self._note(EventKind.TOOL_FAILED, SYSTEM, f"{tool.name}: {message}", [call.id])
                 self._tell_model(call, f"error: {message}", is_error=True)
                 raise _TurnInterrupted from None
-            raise _RunFailed(dead_letter_reason(f"tool {tool.name}", error)) from None
+            raise RunFailed(dead_letter_reason(f"tool {tool.name}", error)) from None
         self._steps.finish(step, "completed")
         count_call(self._budget, action_hash(call.name, call.arguments))
         self._record(call, result)
@@ -548,14 +490,14 @@ class AgentRunWorkflow(RunControls, QueueSlot, Handoffs):
             try:
                 violation = await stored_answer_violation(response.text_artifact, schema)
             except ActivityError as error:
-                raise _RunFailed(dead_letter_reason("output contract check", error)) from None
+                raise RunFailed(dead_letter_reason("output contract check", error)) from None
         if violation is None:
             return False
         self._note(
             EventKind.OUTPUT_INVALID, self._agent_actor, f"{violation}; answer: {answer[:500]}"
         )
         if self._output_attempts >= self._spec.output_retries:
-            raise _RunFailed(
+            raise RunFailed(
                 f"invalid_output: {violation} (after {self._output_attempts + 1} answers)"
             )
         self._output_attempts += 1
