@@ -6,6 +6,7 @@ from typing import Any
 from activities.broadcast import broadcast_kill_switches
 from activities.llm import ModelActivities
 from activities.references import ReferenceActivities
+from activities.run_log import RunLogActivities
 from activities.run_queue import join_run_queue
 from activities.tools.activity import TOOL_ACTIVITIES
 
@@ -17,6 +18,7 @@ def all_activities(models: ModelActivities) -> list[Callable[..., Any]]:
         references.check_contract,
         references.resolve,
         references.render_goal,
+        RunLogActivities(models.store).archive,
         broadcast_kill_switches,
         join_run_queue,
         *TOOL_ACTIVITIES,

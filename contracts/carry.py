@@ -7,6 +7,7 @@ from contracts.budget import OperatorNote
 from contracts.events import RunEvent
 from contracts.kill_switch import KillSwitches
 from contracts.model_io import Message
+from contracts.run_log import ArchivedPage
 from contracts.snapshot import BudgetUsage
 from contracts.states import RunState
 from contracts.steps import StepRecord
@@ -14,8 +15,14 @@ from contracts.steps import StepRecord
 
 class CarriedState(BaseModel):
     state: RunState
+    # Earlier segments' events and steps are in the artifact store (`archived`); these are
+    # what was not archived (all of them, if archiving failed) and the completed
+    # irreversible steps a rollback would still have to undo.
     events: list[RunEvent]
     steps: list[StepRecord]
+    archived: list[ArchivedPage] = Field(default_factory=list)
+    last_seq: int = 0  # the last event's sequence number, archived or not
+    steps_recorded: int = 0  # how many steps the run has begun, archived or not
     budget: BudgetUsage
     conversation: ArtifactRef | None
     unsent: list[Message] = Field(default_factory=list)

@@ -25,6 +25,8 @@ class EventKind(StrEnum):
     COMPENSATION_FAILED = "compensation_failed"
     # The run continued as new (a fresh history segment), its state carried over.
     CONTINUED_AS_NEW = "continued_as_new"
+    # The segment's log could not be archived at continue-as-new: it is carried in full.
+    ARCHIVE_FAILED = "archive_failed"
     # An operator reset the run to an earlier step (`overseer reset`).
     RESET = "reset"
     # A signal that could not be applied (bad body, unknown action, ...).

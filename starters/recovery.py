@@ -11,22 +11,18 @@ from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from activities.artifacts import default_store
 from contracts.approvals import ResetNote
 from contracts.spec import RunSpec
 from contracts.steps import StepRecord
 from starters.errors import OverseerError
-from starters.runs import QUERY_TIMEOUT, start_spec
+from starters.run_log import whole_step_list
+from starters.runs import RunClient, start_spec
 from workers.telemetry import TRACER_NAME, current_trace_id
 
 
 async def run_steps(client: Client, run_id: str) -> list[StepRecord]:
-    try:
-        steps: list[StepRecord] = await client.get_workflow_handle(run_id).query(
-            "steps", result_type=list[StepRecord], rpc_timeout=QUERY_TIMEOUT
-        )
-    except RPCError as error:
-        raise OverseerError(f"run {run_id}: {error.message}") from None
-    return steps
+    return await RunClient(client, run_id).steps()
 
 
 def _unsafe_after(steps: list[StepRecord], to_step: int) -> list[StepRecord]:
@@ -55,9 +51,16 @@ async def reset_run(
     Refused when an irreversible step from there on has completed (re-running it would
     repeat its effect), unless forced; a forced reset names those steps in its record.
     """
-    steps = await run_steps(client, run_id)
+    log = await RunClient(client, run_id).log()
+    steps = await whole_step_list(default_store(), run_id, log)
     if not 1 <= to_step <= len(steps):
         raise OverseerError(f"run {run_id} has steps 1 to {len(steps)}, not {to_step}")
+    first = log.segment_first_step
+    if to_step < first:  # Temporal resets within one history; earlier ones are closed
+        raise OverseerError(
+            f"step {to_step} of run {run_id} is in an earlier history segment (the run "
+            f"continued as new); reset can go back to steps {first} to {len(steps)}"
+        )
     unsafe = _unsafe_after(steps, to_step)
     over = [f"{step.index} ({step.summary})" for step in unsafe]
     if unsafe and not force:
@@ -66,7 +69,7 @@ async def reset_run(
             f"{', '.join(over)} completed after it and would run again; "
             "use --force --reason to do it anyway"
         )
-    temporal_run_id, task_id = await _scheduling_task(client, run_id, to_step)
+    temporal_run_id, task_id = await _scheduling_task(client, run_id, to_step - first + 1)
     request = ResetWorkflowExecutionRequest(
         namespace=client.namespace,
         workflow_execution=WorkflowExecution(workflow_id=run_id, run_id=temporal_run_id),

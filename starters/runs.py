@@ -17,18 +17,23 @@ from temporalio.client import (
 from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.artifacts import default_store
 from contracts import WORKFLOW_NAME
 from contracts.approvals import ApprovalRequest, CancelRequest, Decision, DecisionReceipt
 from contracts.events import RunEvent
+from contracts.run_log import RunLog
 from contracts.snapshot import EventsQuery, RunSnapshot
 from contracts.spec import RunSpec
+from contracts.steps import StepRecord
 from starters.agent_file import load_agent_file, run_spec
 from starters.errors import OverseerError
 from starters.queue import joining_queue
+from starters.run_log import whole_event_log, whole_step_list
 from workers.telemetry import TRACER_NAME, current_trace_id
 
 QUERY_TIMEOUT = timedelta(seconds=10)
 Result = TypeVar("Result", bound=BaseModel)
+Answer = TypeVar("Answer")
 
 
 def replaying(spec: RunSpec, cassette: Path) -> RunSpec:
@@ -106,30 +111,32 @@ class RunClient:
         self.run_id = run_id
         self._handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(run_id)
 
-    async def snapshot(self) -> RunSnapshot:
+    async def _query(self, name: str, result_type: type[Answer], *args: BaseModel) -> Answer:
         try:
-            snapshot: RunSnapshot = await self._handle.query(
-                "snapshot", result_type=RunSnapshot, rpc_timeout=QUERY_TIMEOUT
+            answer: Answer = await self._handle.query(
+                name, args=args, result_type=result_type, rpc_timeout=QUERY_TIMEOUT
             )
-            return snapshot
+            return answer
         except RPCError as error:
             raise _rpc_problem(self.run_id, error) from None
         except WorkflowQueryFailedError as error:
             raise OverseerError(f"run {self.run_id}: query failed: {error}") from None
 
+    async def snapshot(self) -> RunSnapshot:
+        return await self._query("snapshot", RunSnapshot)
+
     async def events(self, after_seq: int = 0) -> list[RunEvent]:
-        try:
-            events: list[RunEvent] = await self._handle.query(
-                "events",
-                EventsQuery(after_seq=after_seq),
-                result_type=list[RunEvent],
-                rpc_timeout=QUERY_TIMEOUT,
-            )
-            return events
-        except RPCError as error:
-            raise _rpc_problem(self.run_id, error) from None
-        except WorkflowQueryFailedError as error:
-            raise OverseerError(f"run {self.run_id}: query failed: {error}") from None
+        """The events after `after_seq`, across every segment of a continued run."""
+        log = await self._query("log", RunLog, EventsQuery(after_seq=after_seq))
+        return await whole_event_log(default_store(), self.run_id, log, after_seq)
+
+    async def steps(self) -> list[StepRecord]:
+        """Every step of the run, across every segment of a continued run."""
+        log = await self.log()
+        return await whole_step_list(default_store(), self.run_id, log)
+
+    async def log(self) -> RunLog:
+        return await self._query("log", RunLog, EventsQuery(after_seq=0))
 
     async def pending(self, action_id: str | None) -> ApprovalRequest:
         """The pending approval to decide: the one named, or the only one."""

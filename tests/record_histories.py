@@ -92,6 +92,21 @@ async def queued_run(client: Client, task_queue: str, workspace: Path) -> Histor
     return {"queued": await handle.fetch_history()}
 
 
+async def run_segments(client: Client, task_queue: str, workspace: Path) -> Histories:
+    """A run over two segments: its log paged out to the artifact store at the boundary."""
+    script = [LOOK_THEN_WRITE[0], LOOK_THEN_WRITE[0], ScriptTurn(say="Looked twice.")]
+    spec = make_spec(workspace, script, tools=["list_files"], continue_as_new_after_steps=2)
+    handle = await client.start_workflow(
+        WORKFLOW_NAME, spec, id="run-segments", task_queue=task_queue
+    )
+    await client.get_workflow_handle(handle.id).result()
+    first = client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
+    return {
+        "run-segments@1": await first.fetch_history(),
+        "run-segments@2": await client.get_workflow_handle(handle.id).fetch_history(),
+    }
+
+
 async def pipeline(client: Client, task_queue: str, workspace: Path) -> Histories:
     """Contracts, a fan-out, a long output by reference, an approval inside a child
     forwarded by the pipeline, and a refused signal."""
@@ -172,7 +187,13 @@ async def start_pipeline_as(
     )
 
 
-RECORDINGS: list[Recording] = [run_scenarios, queued_run, pipeline, pipeline_segments]
+RECORDINGS: list[Recording] = [
+    run_scenarios,
+    queued_run,
+    run_segments,
+    pipeline,
+    pipeline_segments,
+]
 
 
 async def record(client: Client) -> None:

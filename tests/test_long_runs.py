@@ -1,21 +1,33 @@
 """Long and heavy runs: payloads by reference, flat history per model call, continue-as-new."""
 
 import asyncio
+import itertools
 import os
 from pathlib import Path
 
+import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from contracts.approvals import Decision
+from activities.artifacts import DirectoryStore
+from activities.llm import ModelActivities
+from contracts.approvals import CancelRequest, Decision
+from contracts.artifacts import ArtifactRef
 from contracts.events import EventKind
 from contracts.model_io import ScriptedCall, ScriptTurn
+from contracts.run_log import RUN_LOG_MEDIA_TYPE
 from contracts.snapshot import RunResult
+from contracts.spec import PolicySpec, RunSpec
 from contracts.states import RunState
+from contracts.steps import StepRecord
+from starters.errors import OverseerError
+from starters.recovery import reset_run
+from starters.runs import RunClient
 from tests.conftest import venv_binary
 from tests.helpers import WRITE_ARGS, events, make_spec, snapshot, start, wait_for_state
+from workers.worker import build_worker
 
 
 def turn(tool: str, **args: object) -> ScriptTurn:
@@ -109,7 +121,7 @@ async def test_a_run_continues_as_new_and_keeps_answering(
     assert result.state is RunState.COMPLETED
     assert (tmp_path / "out" / "hello.txt").read_text() == WRITE_ARGS["content"]
 
-    log = await events(latest)
+    log = await RunClient(client, first.id).events()
     assert [e.seq for e in log] == list(range(1, len(log) + 1))  # no gaps across segments
     continued = [e.detail for e in log if e.kind is EventKind.CONTINUED_AS_NEW]
     assert continued == ["segment 1 begins", "segment 2 begins", "segment 3 begins"]
@@ -118,3 +130,89 @@ async def test_a_run_continues_as_new_and_keeps_answering(
     assert final.run_id == first.id
     described = await latest.describe()
     assert described.run_id != first.result_run_id  # a later segment answered
+
+
+async def segment_inputs(client: Client, run_id: str) -> list[RunSpec]:
+    """The spec each segment of the run started with, oldest first."""
+    segments = [wf.run_id async for wf in client.list_workflows(f"WorkflowId = '{run_id}'")]
+    specs = []
+    for segment in reversed(segments):  # the visibility list is newest first
+        handle = client.get_workflow_handle(run_id, run_id=segment)
+        async for event in handle.fetch_history_events():
+            payloads = event.workflow_execution_started_event_attributes.input.payloads
+            [spec] = await client.data_converter.decode(payloads, [RunSpec])
+            specs.append(spec)
+            break
+    return specs
+
+
+async def test_a_long_run_pages_its_log_out_and_still_rolls_back_across_segments(
+    client: Client, worker: Worker, tmp_path: Path
+) -> None:
+    script = [turn("create_ticket", title="Rotate keys"), *[turn("list_files")] * 8]
+    policy = PolicySpec(version="p", require_approval=["write_file"])
+    spec = make_spec(
+        tmp_path,
+        [*script, turn("write_file", **WRITE_ARGS)],
+        policy=policy,
+        tools=["list_files", "write_file", "create_ticket"],
+        continue_as_new_after_steps=2,
+    )
+    spec.budget.max_steps = 20
+    first = await start(client, spec, worker.task_queue)
+    latest = client.get_workflow_handle(first.id, result_type=RunResult)
+    await wait_for_state(latest, RunState.WAITING_FOR_APPROVAL)
+
+    carried = [s.carried for s in (await segment_inputs(client, first.id))[1:]]
+    assert len(carried) == 4  # turns 1-2, 3-4, 5-6, 7-8, 9-10
+    sizes = [len(c.model_dump_json()) for c in carried if c is not None]
+    # Each segment carries one more page reference, not the events and steps behind it.
+    assert max(b - a for a, b in itertools.pairwise(sizes)) < 400
+    last = carried[-1]
+    assert last is not None and len(last.archived) == 4 and len(last.events) <= 1
+    assert [(s.index, s.name) for s in last.steps] == [(2, "create_ticket")]  # kept to undo
+
+    run = RunClient(client, first.id)
+    steps = await run.steps()
+    assert [s.index for s in steps] == list(range(1, 20))  # 10 model turns, 9 tools so far
+    assert len(await latest.query("steps", result_type=list[StepRecord])) < 10
+    log = await run.events()
+    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    assert sum(e.kind is EventKind.CONTINUED_AS_NEW for e in log) == 4
+    assert [e.seq for e in await run.events(after_seq=3)] == [e.seq for e in log[3:]]
+
+    with pytest.raises(OverseerError, match="is in an earlier history segment"):
+        await reset_run(client, first.id, 3, "olga", "too far back", force=True)
+
+    await latest.execute_update("cancel", CancelRequest(by="carol", reason="enough"))
+    result: RunResult = await latest.result()
+    assert result.state is RunState.ROLLED_BACK  # the ticket of segment 0 was canceled
+    undone = [e.detail for e in await run.events() if e.kind is EventKind.COMPENSATED]
+    assert undone == ["step 2 (tool create_ticket Rotate keys): canceled ticket #1"]
+
+
+class StoreRefusingLogPages(DirectoryStore):
+    async def put(self, data: bytes, media_type: str) -> ArtifactRef:
+        if media_type == RUN_LOG_MEDIA_TYPE:
+            raise OSError("disk full")
+        return await super().put(data, media_type)
+
+
+async def test_when_the_log_cannot_be_archived_it_is_carried_in_full(
+    client: Client, task_queue: str, tmp_path: Path
+) -> None:
+    store = StoreRefusingLogPages(Path(os.environ["OVERSEER_ARTIFACTS"]))
+    script = [turn("list_files"), turn("list_files"), ScriptTurn(say="done")]
+    spec = make_spec(tmp_path, script, continue_as_new_after_steps=2)
+    async with build_worker(client, task_queue, models=ModelActivities(store=store)):
+        first = await start(client, spec, task_queue)
+        latest = client.get_workflow_handle(first.id, result_type=RunResult)
+        result: RunResult = await latest.result()
+        log = await RunClient(client, first.id).events()  # a closed run's query needs a worker
+    assert result.state is RunState.COMPLETED
+    [_, second] = await segment_inputs(client, first.id)
+    assert second.carried is not None and second.carried.archived == []
+    assert [e.seq for e in second.carried.events] == list(range(1, second.carried.last_seq + 1))
+    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    [failed] = [e for e in log if e.kind is EventKind.ARCHIVE_FAILED]
+    assert failed.detail.startswith("log carried in full:")

@@ -1,5 +1,5 @@
-"""Replay saved histories of full runs and pipelines (a queued run, a pipeline over two
-segments): a change that breaks running workflows fails here.
+"""Replay saved histories of full runs and pipelines (a queued run, a run and a pipeline
+over two segments): a change that breaks running workflows fails here.
 
 Re-record them on purpose only, with `make histories` (see tests/record_histories.py).
 """
@@ -24,6 +24,8 @@ def test_the_saved_histories_are_there() -> None:
         "rejected",
         "canceled",
         "queued",
+        "run-segments@1",
+        "run-segments@2",
         "pipeline",
         "pipeline-segments@1",
         "pipeline-segments@2",

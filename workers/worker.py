@@ -51,6 +51,7 @@ WORKFLOW_HELPERS = (
     "workflows.references",
     "workflows.run_controls",
     "workflows.run_holds",
+    "workflows.run_log",
     "workflows.run_metrics",
     "workflows.saga",
     "workflows.state_machine",

@@ -26,6 +26,7 @@ from contracts.model_io import (
     ModelSpec,
     ToolCall,
 )
+from contracts.run_log import ArchivedPage, RunLog
 from contracts.snapshot import EventsQuery, RunResult, RunSnapshot
 from contracts.spec import RunSpec
 from contracts.states import RunState
@@ -49,6 +50,7 @@ from workflows.queue_slot import QueueSlot
 from workflows.references import stored_answer_violation
 from workflows.run_controls import RunControls
 from workflows.run_holds import RunFailed, RunHolds
+from workflows.run_log import ArchiveFailed, archive
 from workflows.run_metrics import RunMetrics
 from workflows.saga import roll_back
 from workflows.state_machine import IllegalTransition
@@ -96,7 +98,8 @@ class AgentRunWorkflow(RunControls, RunHolds, QueueSlot, Handoffs):
         self._drive_task: asyncio.Task[None] | None = None
         self._published: Published | None = None
         self._metrics = RunMetrics(spec.agent)
-        self._steps = StepBook(carried.steps if carried else None)
+        self._steps = StepBook(carried.steps, carried.steps_recorded) if carried else StepBook()
+        self._archived: list[ArchivedPage] = list(carried.archived) if carried else []
         self._uncompensated: list[str] = []
         self._output_attempts = carried.output_attempts if carried else 0
 
@@ -173,13 +176,26 @@ class AgentRunWorkflow(RunControls, RunHolds, QueueSlot, Handoffs):
         return due or workflow.info().is_continue_as_new_suggested()
 
     async def _continue_as_new(self) -> None:
-        """Start a fresh history segment with the run's state; the run id stays the same."""
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        """Start a fresh history segment with the run's state; the run id stays the same.
+
+        The segment's events and steps go to the artifact store first, so what the next
+        segment carries does not grow with the run."""
         self._note(EventKind.CONTINUED_AS_NEW, SYSTEM, f"segment {self._segment + 1} begins")
+        last_seq, last_step = self._ledger.last_seq, self._steps.recorded
+        try:
+            self._archived += await archive(self._ledger.events, self._steps.steps)
+            self._ledger.archived_through(last_seq)
+            self._steps.archived_through(last_step)
+        except ArchiveFailed as failure:  # nothing is lost: the log is carried in full
+            self._note(EventKind.ARCHIVE_FAILED, SYSTEM, f"log carried in full: {failure}")
+        await workflow.wait_condition(workflow.all_handlers_finished)
         carried = CarriedState(
             state=self._ledger.state,
             events=self._ledger.events,
             steps=self._steps.steps,
+            archived=self._archived,
+            last_seq=self._ledger.last_seq,
+            steps_recorded=self._steps.recorded,
             budget=self._budget,
             conversation=self._conversation,
             unsent=self._unsent,
@@ -542,4 +558,17 @@ class AgentRunWorkflow(RunControls, RunHolds, QueueSlot, Handoffs):
 
     @workflow.query(name="events")
     def events(self, query: EventsQuery | None = None) -> list[RunEvent]:
+        """This segment's events; `log` says where the earlier ones are."""
         return self._ledger.after((query or EventsQuery()).after_seq)
+
+    @workflow.query(name="log")
+    def log(self, query: EventsQuery | None = None) -> RunLog:
+        """The whole log in one answer: where the archived pages are, and the live part
+        (events after `after_seq`)."""
+        after_seq = (query or EventsQuery()).after_seq
+        return RunLog(
+            archived=self._archived,
+            events=self._ledger.after(after_seq),
+            steps=self._steps.steps,
+            segment_first_step=self._steps.segment_first_step,
+        )

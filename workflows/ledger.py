@@ -14,7 +14,12 @@ class RunLedger:
     def __init__(self, spec: RunSpec) -> None:
         carried = spec.carried
         self.state = carried.state if carried else RunState.CREATED
+        # Only this segment's events (earlier ones are archived, see contracts.run_log).
         self.events: list[RunEvent] = list(carried.events) if carried else []
+        if self.events:
+            self._archived_through = self.events[0].seq - 1
+        else:
+            self._archived_through = carried.last_seq if carried else 0
         # The model version as last reported by the provider (starts as the spec's).
         self.model_version = carried.model_version if carried else spec.model.version
         self.policy_version = spec.policy.version
@@ -23,7 +28,7 @@ class RunLedger:
 
     @property
     def last_seq(self) -> int:
-        return self.events[-1].seq if self.events else 0
+        return self.events[-1].seq if self.events else self._archived_through
 
     def transition(
         self,
@@ -53,8 +58,14 @@ class RunLedger:
         return self._append(kind, at, actor, self.state, detail, evidence)
 
     def after(self, seq: int) -> list[RunEvent]:
-        # Sequence numbers start at 1 and have no gaps, so they index the list directly.
-        return self.events[seq:]
+        """This segment's events after `seq`."""
+        # Sequence numbers have no gaps, so they index the list directly.
+        return self.events[max(seq - self._archived_through, 0) :]
+
+    def archived_through(self, seq: int) -> None:
+        """Events up to `seq` are in the artifact store now: drop them from the state."""
+        self.events = self.after(seq)
+        self._archived_through = max(seq, self._archived_through)
 
     def _append(
         self,

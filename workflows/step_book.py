@@ -6,8 +6,13 @@ from contracts.steps import StepKind, StepRecord, StepStatus
 
 
 class StepBook:
-    def __init__(self, carried: list[StepRecord] | None = None) -> None:
+    def __init__(self, carried: list[StepRecord] | None = None, recorded: int = 0) -> None:
+        # This segment's steps, and earlier completed irreversible ones (a rollback may
+        # still have to undo them); the others are archived (see contracts.run_log).
         self.steps: list[StepRecord] = list(carried or [])
+        # How many steps the run has begun in all its segments.
+        self.recorded = max(recorded, max((step.index for step in self.steps), default=0))
+        self.segment_first_step = self.recorded + 1
 
     def begin(
         self,
@@ -21,8 +26,9 @@ class StepBook:
         idempotency_key: str | None = None,
         args: dict[str, Any] | None = None,
     ) -> StepRecord:
+        self.recorded += 1
         step = StepRecord(
-            index=len(self.steps) + 1,
+            index=self.recorded,
             turn=turn,
             kind=kind,
             name=name,
@@ -40,9 +46,17 @@ class StepBook:
         step.status = status
         step.safe_to_rerun = not (status == "completed" and step.side_effect == "irreversible")
 
-    def completed_irreversible(self) -> list[StepRecord]:
-        return [
-            s
-            for s in self.steps
-            if s.kind == "tool" and s.side_effect == "irreversible" and s.status == "completed"
+    def archived_through(self, index: int) -> None:
+        """Steps up to `index` are in the artifact store now: keep only those of them a
+        rollback may still have to undo."""
+        self.steps = [
+            step for step in self.steps if step.index > index or self._to_undo_on_rollback(step)
         ]
+
+    @staticmethod
+    def _to_undo_on_rollback(step: StepRecord) -> bool:
+        irreversible = step.kind == "tool" and step.side_effect == "irreversible"
+        return irreversible and step.status == "completed"
+
+    def completed_irreversible(self) -> list[StepRecord]:
+        return [step for step in self.steps if self._to_undo_on_rollback(step)]

@@ -1,0 +1,42 @@
+"""Reading a run's whole log: the pages archived at each continue-as-new, from the artifact
+store, followed by the live segment's part (see contracts.run_log)."""
+
+from temporalio.exceptions import ApplicationError
+
+from activities.artifacts import ArtifactStore
+from contracts.events import RunEvent
+from contracts.run_log import ArchivedPage, RunLog, RunLogPage
+from contracts.steps import StepRecord
+from starters.errors import OverseerError
+
+
+async def _page(store: ArtifactStore, run_id: str, page: ArchivedPage) -> RunLogPage:
+    try:
+        return RunLogPage.model_validate_json(await store.get(page.ref.sha256))
+    except ApplicationError as missing:  # the store is not reachable from here
+        raise OverseerError(
+            f"run {run_id}: part of its log (events {page.first_seq}-{page.last_seq}) is "
+            f"archived, but {missing.message} (set OVERSEER_ARTIFACTS to the workers' store)"
+        ) from None
+
+
+async def whole_event_log(
+    store: ArtifactStore, run_id: str, log: RunLog, after_seq: int
+) -> list[RunEvent]:
+    """The run's events after `after_seq`, in order, archived or live."""
+    events: list[RunEvent] = []
+    for page in log.archived:
+        if page.last_seq > after_seq:
+            events += [e for e in (await _page(store, run_id, page)).events if e.seq > after_seq]
+    live = [e for e in log.events if e.seq > (events[-1].seq if events else after_seq)]
+    return events + live
+
+
+async def whole_step_list(store: ArtifactStore, run_id: str, log: RunLog) -> list[StepRecord]:
+    """Every step of the run, in order; a live step's record is the current one."""
+    steps: dict[int, StepRecord] = {}
+    for page in log.archived:
+        if page.last_step:
+            steps.update((s.index, s) for s in (await _page(store, run_id, page)).steps)
+    steps.update((s.index, s) for s in log.steps)
+    return [steps[index] for index in sorted(steps)]
