@@ -62,6 +62,9 @@ class ScriptTurn(BaseModel):
 
     say: str = ""
     tool_calls: list[ScriptedCall] = Field(default_factory=list)
+    # Played this many times in a row (a polling loop, a long benchmark run): the script,
+    # which every model call carries, stays short however many turns it plays.
+    repeat: int = Field(default=1, ge=1)
 
 
 class ModelPrice(BaseModel):

@@ -149,7 +149,8 @@ async def segment_inputs(client: Client, run_id: str) -> list[RunSpec]:
 async def test_a_long_run_pages_its_log_out_and_still_rolls_back_across_segments(
     client: Client, worker: Worker, tmp_path: Path
 ) -> None:
-    script = [turn("create_ticket", title="Rotate keys"), *[turn("list_files")] * 8]
+    looks = ScriptTurn(tool_calls=[ScriptedCall(tool="list_files")], repeat=8)
+    script = [turn("create_ticket", title="Rotate keys"), looks]
     policy = PolicySpec(version="p", require_approval=["write_file"])
     spec = make_spec(
         tmp_path,

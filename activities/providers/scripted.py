@@ -1,13 +1,20 @@
 """The scripted planner: an offline, deterministic stand-in for a model.
 
-It is not a language model. It plays the turns written in the agent file, in order, and
-stops with an explanation as soon as a tool call of its comes back as an error, a denial or
-a rejection. It exists so a run can be demonstrated and tested with no model API.
+It is not a language model. It plays the turns written in the agent file, in order (a
+turn with `repeat: N` N times), and stops with an explanation as soon as a tool call of its
+comes back as an error, a denial or a rejection. It exists so a run can be demonstrated and tested with no model API.
 """
 
 from typing import Any
 
-from contracts.model_io import Message, ModelRequest, ModelResponse, ToolCall, Usage
+from contracts.model_io import (
+    Message,
+    ModelRequest,
+    ModelResponse,
+    ScriptTurn,
+    ToolCall,
+    Usage,
+)
 
 EXHAUSTED = "The scripted planner has no turns left in its script; stopping here."
 
@@ -25,6 +32,15 @@ def _fill(value: Any, goal: str) -> Any:
     if isinstance(value, list):
         return [_fill(item, goal) for item in value]
     return value
+
+
+def _turn_at(script: list[ScriptTurn], position: int) -> ScriptTurn | None:
+    """The turn played at `position` (0-based), counting each turn `repeat` times."""
+    for turn in script:
+        if position < turn.repeat:
+            return turn
+        position -= turn.repeat
+    return None
 
 
 def _trailing_errors(messages: list[Message]) -> list[Message]:
@@ -47,8 +63,7 @@ class ScriptedPlanner:
             reasons = "; ".join(message.content for message in errors)
             text = f"I stopped because a tool call did not go through: {reasons}"
             tool_calls: list[ToolCall] = []
-        elif turns_taken < len(spec.script):
-            turn = spec.script[turns_taken]
+        elif (turn := _turn_at(spec.script, turns_taken)) is not None:
             text = _fill(turn.say, goal)
             tool_calls = [
                 ToolCall(
