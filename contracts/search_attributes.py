@@ -9,3 +9,14 @@ PENDING_APPROVAL = SearchAttributeKey.for_bool("OverseerPendingApproval")
 TRACE_ID = SearchAttributeKey.for_keyword("OverseerTraceId")
 
 ALL_KEYS = (RUN_STATE, AGENT, REQUESTER, PENDING_APPROVAL, TRACE_ID)
+
+# What OverseerState says. The working states a run moves through at every step (loading
+# context, planning, executing) are listed as one, `running`: each change of a search
+# attribute is a history event and a visibility write, and a list needs to know that a run
+# is at work, not which half of a step it is in (its snapshot and Web UI details say that).
+RUNNING = "running"
+_WORKING = frozenset({"context_loaded", "planning", "executing"})
+
+
+def listed_state(state: str) -> str:
+    return RUNNING if state in _WORKING else str(state)

@@ -14,16 +14,19 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.artifacts import default_store
 from contracts import WORKFLOW_NAME
+from contracts import search_attributes as sa
 from contracts.approvals import ApprovalRequest, CancelRequest, Decision, DecisionReceipt
 from contracts.events import RunEvent
 from contracts.run_log import RunLog
 from contracts.snapshot import EventsQuery, RunSnapshot
 from contracts.spec import RunSpec
+from contracts.states import RunState
 from contracts.steps import StepRecord
 from starters.agent_file import load_agent_file, run_spec
 from starters.errors import OverseerError
@@ -78,6 +81,16 @@ async def start_spec(client: Client, run_id: str, spec: RunSpec, task_queue: str
         spec,
         id=run_id,
         task_queue=task_queue,
+        # Listed at once (`overseer ls`, the Web UI), before a worker has picked it up.
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.RUN_STATE, RunState.CREATED.value),
+                SearchAttributePair(sa.PENDING_APPROVAL, False),
+                SearchAttributePair(sa.AGENT, agent),
+                SearchAttributePair(sa.REQUESTER, requester),
+                SearchAttributePair(sa.TRACE_ID, spec.trace_id),
+            ]
+        ),
         static_summary=f"{agent}: {goal}"[:200],
         static_details=(
             f"**Agent** {agent} · **model** {spec.model.provider}/{spec.model.name} · "

@@ -22,11 +22,12 @@ RECENT_EVENTS = 10
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
 # `ls` and `top` show runs and pipelines (whose agent is `pipeline:<name>`) together.
 RUNS_AND_PIPELINES = f'WorkflowType IN ("{WORKFLOW_NAME}", "{PIPELINE_WORKFLOW_NAME}")'
-# Every state a run or a pipeline can be in, runs' order first.
-ALL_STATES = [
-    *(state.value for state in RunState),
-    *(state.value for state in PipelineState if state.value not in set(RunState)),
-]
+# Every state a run or a pipeline is listed in (contracts.search_attributes), runs' first.
+ALL_STATES = list(
+    dict.fromkeys(
+        [*(sa.listed_state(state) for state in RunState), *(state for state in PipelineState)]
+    )
+)
 
 
 def _age(since: datetime, now: datetime) -> str:

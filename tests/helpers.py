@@ -68,17 +68,20 @@ async def wait_for(
     condition: Callable[[RunSnapshot], bool],
     within: float = 30.0,
 ) -> RunSnapshot:
-    """Re-check the run's snapshot at each new history event until `condition` holds."""
+    """Re-check the run's snapshot at each new history event until `condition` holds
+    (following the run into its next segment when it continues as new)."""
 
     async def watch() -> RunSnapshot:
-        async for _ in handle.fetch_history_events(wait_new_event=True):
-            current = await snapshot(handle)
+        while True:
+            async for _ in handle.fetch_history_events(wait_new_event=True):
+                current = await snapshot(handle)
+                if condition(current):
+                    return current
+            current = await snapshot(handle)  # this history closed: one last look
             if condition(current):
                 return current
-        current = await snapshot(handle)  # the run closed: one last look
-        if condition(current):
-            return current
-        raise AssertionError(f"run closed in state {current.state} without the condition")
+            if current.state.is_terminal:
+                raise AssertionError(f"run ended {current.state} without the condition")
 
     return await asyncio.wait_for(watch(), within)
 

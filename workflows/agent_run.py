@@ -45,7 +45,7 @@ from workflows.handoff import HandedOff, Handoffs
 from workflows.ledger import RunLedger
 from workflows.model_calls import NoModelAvailable, Unavailable, ask_models
 from workflows.output_contract import contract_violation, reprompt
-from workflows.publishing import Published, publish
+from workflows.publishing import Publisher
 from workflows.queue_slot import QueueSlot
 from workflows.references import stored_answer_violation
 from workflows.run_controls import RunControls
@@ -96,7 +96,8 @@ class AgentRunWorkflow(RunControls, RunHolds, QueueSlot, Handoffs):
         self._blocked_reason: str | None = None
         self._cancel_request: CancelRequest | None = None
         self._drive_task: asyncio.Task[None] | None = None
-        self._published: Published | None = None
+        self._publishing: asyncio.Task[None] | None = None
+        self._publisher = Publisher(spec.policy.redact_patterns)
         self._metrics = RunMetrics(spec.agent)
         self._steps = StepBook(carried.steps, carried.steps_recorded) if carried else StepBook()
         self._archived: list[ArchivedPage] = list(carried.archived) if carried else []
@@ -113,7 +114,7 @@ class AgentRunWorkflow(RunControls, RunHolds, QueueSlot, Handoffs):
     async def _run_segment(self, spec: RunSpec) -> RunResult:
         if spec.carried is None:
             self._metrics.started()
-        self._publish()
+        self._publishing = asyncio.create_task(self._keep_published())
         self._drive_task = asyncio.create_task(self._drive())
         try:
             if self._cancel_request is not None:
@@ -189,6 +190,7 @@ class AgentRunWorkflow(RunControls, RunHolds, QueueSlot, Handoffs):
         except ArchiveFailed as failure:  # nothing is lost: the log is carried in full
             self._note(EventKind.ARCHIVE_FAILED, SYSTEM, f"log carried in full: {failure}")
         await workflow.wait_condition(workflow.all_handlers_finished)
+        self._publisher.flush(self.snapshot())  # the next segment starts with them
         carried = CarriedState(
             state=self._ledger.state,
             events=self._ledger.events,
@@ -521,9 +523,15 @@ class AgentRunWorkflow(RunControls, RunHolds, QueueSlot, Handoffs):
         return True
 
     def _publish(self) -> None:
-        self._published = publish(
-            self.snapshot(), self._published, self._spec.policy.redact_patterns
-        )
+        """The run changed: publish it at the end of this workflow task (now, if it ended)."""
+        self._publisher.stale = True
+        if self._ledger.state.is_terminal:
+            self._publisher.flush(self.snapshot())
+
+    async def _keep_published(self) -> None:
+        while True:
+            await workflow.wait_condition(lambda: self._publisher.stale)
+            self._publisher.flush(self.snapshot())
 
     # -- queries --------------------------------------------------------------------------
 

@@ -15,19 +15,16 @@ from contracts.states import RunState
 
 CHILD_PROGRESS_SIGNAL = "child_progress"
 
-# (state, pending approval?) as last published, see workflows/publishing.py.
-Published = tuple[RunState, bool]
+
+def needs_human(snapshot: RunSnapshot) -> tuple[bool, bool]:
+    """(waits for an approval?, blocked?): what the parent shows a human."""
+    return bool(snapshot.pending_approvals), snapshot.state is RunState.BLOCKED
 
 
-def _needs_human(published: Published) -> tuple[bool, bool]:
-    state, pending = published
-    return pending, state is RunState.BLOCKED
-
-
-def report_to_parent(snapshot: RunSnapshot, now: Published, last: Published | None) -> None:
-    """Signal the parent, if any, when the run's need for a human changed."""
+def report_to_parent(snapshot: RunSnapshot) -> None:
+    """Signal the parent, if any, with the run's need for a human."""
     parent = workflow.info().parent
-    if parent is None or last is None or _needs_human(now) == _needs_human(last):
+    if parent is None:
         return
     progress = ChildProgress(
         run_id=snapshot.run_id,

@@ -2,7 +2,8 @@
 
 It is not a language model. It plays the turns written in the agent file, in order (a
 turn with `repeat: N` N times), and stops with an explanation as soon as a tool call of its
-comes back as an error, a denial or a rejection. It exists so a run can be demonstrated and tested with no model API.
+comes back as an error, a denial or a rejection. It exists so a run can be demonstrated and
+tested with no model API.
 """
 
 from typing import Any
