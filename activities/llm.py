@@ -25,6 +25,8 @@ from contracts.cassette import request_fingerprint
 from contracts.model_io import Message, ModelRequest, ModelResponse
 
 LLM_ACTIVITY = "llm.complete"
+# Built once: a TypeAdapter is costly to make.
+CONVERSATION = TypeAdapter(list[Message])
 
 # What says the endpoint is unwell (and counts towards opening its circuit).
 ENDPOINT_FAILURES = frozenset({PROVIDER_UNAVAILABLE, PROVIDER_MALFORMED_RESPONSE})
@@ -50,7 +52,7 @@ class ModelActivities:
     async def _conversation(self, ref: ArtifactRef | None) -> list[Message]:
         if ref is None:
             return []
-        return TypeAdapter(list[Message]).validate_json(await self.store.get(ref.sha256))
+        return CONVERSATION.validate_json(await self.store.get(ref.sha256))
 
     async def _full_request(self, request: ModelRequest) -> tuple[ModelRequest, list[Message]]:
         """The request with the whole conversation, payloads expanded, as providers want it."""
@@ -65,7 +67,7 @@ class ModelActivities:
     ) -> None:
         response.request_fingerprint = request_fingerprint(full.messages, full.tools)
         answer = Message(role="assistant", content=response.text, tool_calls=response.tool_calls)
-        conversation = TypeAdapter(list[Message]).dump_json([*history, answer])
+        conversation = CONVERSATION.dump_json([*history, answer])
         response.conversation = await self.store.put(conversation, "application/json")
         response.text, response.text_artifact = await offload(self.store, response.text)
 

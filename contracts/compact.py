@@ -18,8 +18,23 @@ class CompactModel(BaseModel):
         data = handler(self)
         if not isinstance(data, dict):
             return data
-        for name, field in type(self).model_fields.items():
-            default = None if field.is_required() else field.get_default(call_default_factory=True)
-            if name in data and not field.is_required() and getattr(self, name) == default:
+        for name, default in _defaults(type(self)).items():
+            if name in data and getattr(self, name) == default:
                 del data[name]
         return data
+
+
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+
+
+def _defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's optional fields and their defaults, worked out once per class (pydantic
+    inspects a default factory's signature on every call). Only compared, never handed out."""
+    defaults = _DEFAULTS.get(model)
+    if defaults is None:
+        defaults = _DEFAULTS[model] = {
+            name: field.get_default(call_default_factory=True)
+            for name, field in model.model_fields.items()
+            if not field.is_required()
+        }
+    return defaults
