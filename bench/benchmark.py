@@ -34,6 +34,7 @@ from contracts.approvals import Decision
 from contracts.model_io import ModelSpec, ScriptedCall, ScriptTurn
 from contracts.snapshot import RunSnapshot
 from contracts.spec import BudgetSpec, PolicySpec, RunSpec
+from starters.runs import start_spec
 from starters.server import ServerAddress, dev_server_command
 
 # Starts go to the server in batches: thousands at once overload a 2-core dev server.
@@ -146,16 +147,17 @@ class Bench:
         self.workspace = workspace
 
     async def start_runs(self, queue: str, specs: list[RunSpec]) -> list[WorkflowHandle[Any, Any]]:
+        """Start runs as `overseer run` does (start_spec: summary, details, search
+        attributes), so the figures include what a real start costs."""
+
+        async def start(run_spec: RunSpec) -> WorkflowHandle[Any, Any]:
+            run_id = f"bench-{uuid.uuid4().hex}"
+            await start_spec(self.client, run_id, run_spec, queue)
+            return self.client.get_workflow_handle(run_id)
+
         handles: list[WorkflowHandle[Any, Any]] = []
         for chunk in range(0, len(specs), START_BATCH):
-            handles += await asyncio.gather(
-                *(
-                    self.client.start_workflow(
-                        WORKFLOW_NAME, s, id=f"bench-{uuid.uuid4().hex}", task_queue=queue
-                    )
-                    for s in specs[chunk : chunk + START_BATCH]
-                )
-            )
+            handles += await asyncio.gather(*(start(s) for s in specs[chunk : chunk + START_BATCH]))
         return handles
 
     async def start_bare(
