@@ -23,6 +23,7 @@ class CarriedState(BaseModel):
     archived: list[ArchivedPage] = Field(default_factory=list)
     last_seq: int = 0  # the last event's sequence number, archived or not
     steps_recorded: int = 0  # how many steps the run has begun, archived or not
+    steps_archived: int = 0  # steps 1 to this are in `archived`
     budget: BudgetUsage
     conversation: ArtifactRef | None
     unsent: list[Message] = Field(default_factory=list)

@@ -13,8 +13,9 @@ from contracts.events import RunEvent
 from contracts.steps import StepRecord
 
 RUN_LOG_MEDIA_TYPE = "application/vnd.overseer.run-log-page+json"
-# Events (or steps) per page: a page is an activity input, far below the 2 MB payload limit.
-PAGE_ENTRIES = 250
+# A page is an activity input: well below Temporal's 2 MB payload limit, and archived one
+# at a time so no workflow task carries more than one.
+PAGE_BYTES = 256 * 1024
 
 
 class RunLogPage(BaseModel):
@@ -43,17 +44,28 @@ class RunLog(BaseModel):
     # The live steps: this segment's, and earlier irreversible ones a rollback may undo
     # (they are also in the archive; the live copy is the current one).
     steps: list[StepRecord] = Field(default_factory=list)
-    # The index of this segment's first step: `overseer reset` can only go back within
-    # the current segment's history.
+    # The index of this segment's first step, and the Temporal run of this segment:
+    # `overseer reset` can only go back within the current segment's history.
     segment_first_step: int = 1
+    temporal_run_id: str = ""
 
 
 def pages_of(events: list[RunEvent], steps: list[StepRecord]) -> list[RunLogPage]:
-    """Split a segment's events and steps into pages of at most PAGE_ENTRIES of each."""
-    count = max(len(events), len(steps))
-    return [
-        RunLogPage(
-            events=events[start : start + PAGE_ENTRIES], steps=steps[start : start + PAGE_ENTRIES]
-        )
-        for start in range(0, count, PAGE_ENTRIES)
-    ]
+    """Split a segment's events and steps into pages of about PAGE_BYTES at most (an entry
+    larger than that gets a page of its own)."""
+    pages: list[RunLogPage] = []
+    page, size = RunLogPage(), 0
+    entries: list[RunEvent | StepRecord] = [*events, *steps]
+    for entry in entries:
+        entry_size = len(entry.model_dump_json())
+        if size and size + entry_size > PAGE_BYTES:
+            pages.append(page)
+            page, size = RunLogPage(), 0
+        if isinstance(entry, RunEvent):
+            page.events.append(entry)
+        else:
+            page.steps.append(entry)
+        size += entry_size
+    if size:
+        pages.append(page)
+    return pages

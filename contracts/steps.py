@@ -9,8 +9,7 @@ StepStatus = Literal["running", "completed", "failed"]
 
 
 class StepRecord(BaseModel):
-    # Position among the activities the run scheduled (1-based): the k-th
-    # ActivityTaskScheduled event of the run's history, which `overseer reset` resets to.
+    # 1-based, across the run's segments; its activity's id is `step-<index>`.
     index: int
     turn: int  # the model turn it belongs to
     kind: StepKind
@@ -25,3 +24,8 @@ class StepRecord(BaseModel):
     call_id: str | None = None
     idempotency_key: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def activity_id(self) -> str:
+        """The id of the step's activity in history: `overseer reset` finds the step by it."""
+        return f"step-{self.index}"

@@ -8,15 +8,13 @@ from opentelemetry import trace
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType, ResetReapplyExcludeType
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
-from activities.artifacts import default_store
 from contracts.approvals import ResetNote
 from contracts.spec import RunSpec
 from contracts.steps import StepRecord
 from starters.errors import OverseerError
-from starters.run_log import whole_step_list
 from starters.runs import RunClient, start_spec
 from workers.telemetry import TRACER_NAME, current_trace_id
 
@@ -25,22 +23,20 @@ async def run_steps(client: Client, run_id: str) -> list[StepRecord]:
     return await RunClient(client, run_id).steps()
 
 
-def _unsafe_after(steps: list[StepRecord], to_step: int) -> list[StepRecord]:
-    return [step for step in steps[to_step - 1 :] if not step.safe_to_rerun]
+def _unsafe_from(steps: list[StepRecord], to_step: int) -> list[StepRecord]:
+    return [step for step in steps if step.index >= to_step and not step.safe_to_rerun]
 
 
-async def _scheduling_task(client: Client, run_id: str, index: int) -> tuple[str, int]:
-    """The run id and the workflow task that scheduled the run's `index`-th activity."""
-    handle = client.get_workflow_handle(run_id)
-    seen = 0
+async def _scheduling_task(handle: WorkflowHandle[Any, Any], step: int) -> int:
+    """The workflow task that scheduled step `step`'s activity (its id is `step-<n>`)."""
     async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            seen += 1
-            if seen == index:
-                scheduled = event.activity_task_scheduled_event_attributes
-                described = await handle.describe()
-                return described.run_id, scheduled.workflow_task_completed_event_id
-    raise OverseerError(f"run {run_id} has no step {index} in its current history")
+        scheduled = event.activity_task_scheduled_event_attributes
+        if (
+            event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+            and scheduled.activity_id == f"step-{step}"
+        ):
+            return scheduled.workflow_task_completed_event_id
+    raise OverseerError(f"run {handle.id} has no step {step} in its current history")
 
 
 async def reset_run(
@@ -50,18 +46,16 @@ async def reset_run(
 
     Refused when an irreversible step from there on has completed (re-running it would
     repeat its effect), unless forced; a forced reset names those steps in its record.
+    Temporal resets within one history: only this segment's steps (with a continued run)
+    can be reset to, and every one of them is in the `log` query's live steps.
     """
     log = await RunClient(client, run_id).log()
-    steps = await whole_step_list(default_store(), run_id, log)
-    if not 1 <= to_step <= len(steps):
-        raise OverseerError(f"run {run_id} has steps 1 to {len(steps)}, not {to_step}")
-    first = log.segment_first_step
-    if to_step < first:  # Temporal resets within one history; earlier ones are closed
-        raise OverseerError(
-            f"step {to_step} of run {run_id} is in an earlier history segment (the run "
-            f"continued as new); reset can go back to steps {first} to {len(steps)}"
-        )
-    unsafe = _unsafe_after(steps, to_step)
+    first, last = log.segment_first_step, max((s.index for s in log.steps), default=0)
+    if not first <= to_step <= last:
+        where = f"steps {first} to {last}" if first <= last else "no steps yet"
+        earlier = " (earlier ones are in closed segments: it continued as new)" if first > 1 else ""
+        raise OverseerError(f"run {run_id} can be reset to {where}{earlier}, not {to_step}")
+    unsafe = _unsafe_from(log.steps, to_step)
     over = [f"{step.index} ({step.summary})" for step in unsafe]
     if unsafe and not force:
         raise OverseerError(
@@ -69,10 +63,15 @@ async def reset_run(
             f"{', '.join(over)} completed after it and would run again; "
             "use --force --reason to do it anyway"
         )
-    temporal_run_id, task_id = await _scheduling_task(client, run_id, to_step - first + 1)
+    # The segment the steps were read from: if the run has continued as new since, its
+    # steps have changed, and Temporal would reset a closed run.
+    segment = client.get_workflow_handle(run_id, run_id=log.temporal_run_id)
+    task_id = await _scheduling_task(segment, to_step)
+    if (await client.get_workflow_handle(run_id).describe()).run_id != log.temporal_run_id:
+        raise OverseerError(f"run {run_id} continued as new meanwhile: try again")
     request = ResetWorkflowExecutionRequest(
         namespace=client.namespace,
-        workflow_execution=WorkflowExecution(workflow_id=run_id, run_id=temporal_run_id),
+        workflow_execution=WorkflowExecution(workflow_id=run_id, run_id=log.temporal_run_id),
         reason=f"overseer reset to step {to_step} by {by}: {reason}",
         workflow_task_finish_event_id=task_id,
         request_id=str(uuid.uuid4()),

@@ -13,21 +13,28 @@ from starters.errors import OverseerError
 async def _page(store: ArtifactStore, run_id: str, page: ArchivedPage) -> RunLogPage:
     try:
         return RunLogPage.model_validate_json(await store.get(page.ref.sha256))
-    except ApplicationError as missing:  # the store is not reachable from here
+    except (ApplicationError, OSError) as missing:  # the store is not reachable from here
         raise OverseerError(
-            f"run {run_id}: part of its log (events {page.first_seq}-{page.last_seq}) is "
-            f"archived, but {missing.message} (set OVERSEER_ARTIFACTS to the workers' store)"
+            f"run {run_id}: part of its log is archived (page {page.ref}), but it cannot be "
+            f"read here: {missing} (set OVERSEER_ARTIFACTS to the workers' store)"
         ) from None
 
 
 async def whole_event_log(
-    store: ArtifactStore, run_id: str, log: RunLog, after_seq: int
+    store: ArtifactStore, run_id: str, log: RunLog, after_seq: int, partial_ok: bool = False
 ) -> list[RunEvent]:
-    """The run's events after `after_seq`, in order, archived or live."""
+    """The run's events after `after_seq`, in order, archived or live. With `partial_ok`
+    (a live view, not an audit), pages that cannot be read are left out."""
     events: list[RunEvent] = []
     for page in log.archived:
         if page.last_seq > after_seq:
-            events += [e for e in (await _page(store, run_id, page)).events if e.seq > after_seq]
+            try:
+                stored = await _page(store, run_id, page)
+            except OverseerError:
+                if partial_ok:
+                    continue
+                raise
+            events += [e for e in stored.events if e.seq > after_seq]
     live = [e for e in log.events if e.seq > (events[-1].seq if events else after_seq)]
     return events + live
 

@@ -138,10 +138,11 @@ class RunClient:
     async def snapshot(self) -> RunSnapshot:
         return await self._query("snapshot", RunSnapshot)
 
-    async def events(self, after_seq: int = 0) -> list[RunEvent]:
-        """The events after `after_seq`, across every segment of a continued run."""
+    async def events(self, after_seq: int = 0, partial_ok: bool = False) -> list[RunEvent]:
+        """The events after `after_seq`, across every segment of a continued run (pages
+        the artifact store cannot give are an error, or left out with `partial_ok`)."""
         log = await self._query("log", RunLog, EventsQuery(after_seq=after_seq))
-        return await whole_event_log(default_store(), self.run_id, log, after_seq)
+        return await whole_event_log(default_store(), self.run_id, log, after_seq, partial_ok)
 
     async def steps(self) -> list[StepRecord]:
         """Every step of the run, across every segment of a continued run."""

@@ -50,7 +50,7 @@ async def watch(client: Client, run_id: str, emit: Callable[[str], None] = print
     shown = ""
     while True:
         snapshot = await run.snapshot()
-        recent = await run.events(max(0, snapshot.last_event_seq - RECENT_EVENTS))
+        recent = await run.events(max(0, snapshot.last_event_seq - RECENT_EVENTS), partial_ok=True)
         budget = snapshot.budget
         lines = [
             f"{snapshot.run_id}  [{snapshot.state}]  agent {snapshot.agent}",

@@ -182,8 +182,12 @@ async def test_a_long_run_pages_its_log_out_and_still_rolls_back_across_segments
     assert sum(e.kind is EventKind.CONTINUED_AS_NEW for e in log) == 4
     assert [e.seq for e in await run.events(after_seq=3)] == [e.seq for e in log[3:]]
 
-    with pytest.raises(OverseerError, match="is in an earlier history segment"):
+    with pytest.raises(OverseerError) as too_far:
         await reset_run(client, first.id, 3, "olga", "too far back", force=True)
+    assert str(too_far.value) == (
+        f"run {first.id} can be reset to steps 17 to 19 (earlier ones are in closed "
+        "segments: it continued as new), not 3"
+    )
 
     await latest.execute_update("cancel", CancelRequest(by="carol", reason="enough"))
     result: RunResult = await latest.result()

@@ -99,7 +99,11 @@ class AgentRunWorkflow(RunControls, RunHolds, QueueSlot, Handoffs):
         self._publishing: asyncio.Task[None] | None = None
         self._publisher = Publisher(spec.policy.redact_patterns)
         self._metrics = RunMetrics(spec.agent)
-        self._steps = StepBook(carried.steps, carried.steps_recorded) if carried else StepBook()
+        self._steps = (
+            StepBook(carried.steps, carried.steps_recorded, carried.steps_archived)
+            if carried
+            else StepBook()
+        )
         self._archived: list[ArchivedPage] = list(carried.archived) if carried else []
         self._uncompensated: list[str] = []
         self._output_attempts = carried.output_attempts if carried else 0
@@ -184,7 +188,7 @@ class AgentRunWorkflow(RunControls, RunHolds, QueueSlot, Handoffs):
         self._note(EventKind.CONTINUED_AS_NEW, SYSTEM, f"segment {self._segment + 1} begins")
         last_seq, last_step = self._ledger.last_seq, self._steps.recorded
         try:
-            self._archived += await archive(self._ledger.events, self._steps.steps)
+            self._archived += await archive(self._ledger.events, self._steps.unarchived())
             self._ledger.archived_through(last_seq)
             self._steps.archived_through(last_step)
         except ArchiveFailed as failure:  # nothing is lost: the log is carried in full
@@ -198,6 +202,7 @@ class AgentRunWorkflow(RunControls, RunHolds, QueueSlot, Handoffs):
             archived=self._archived,
             last_seq=self._ledger.last_seq,
             steps_recorded=self._steps.recorded,
+            steps_archived=self._steps.archived,
             budget=self._budget,
             conversation=self._conversation,
             unsent=self._unsent,
@@ -392,6 +397,7 @@ class AgentRunWorkflow(RunControls, RunHolds, QueueSlot, Handoffs):
                 tool.activity_name,
                 invocation,
                 result_type=ToolResult,
+                activity_id=step.activity_id,
                 summary=step.summary,
                 **activity_options(self._spec.retries.for_tool(tool.name)),
             )
@@ -579,4 +585,5 @@ class AgentRunWorkflow(RunControls, RunHolds, QueueSlot, Handoffs):
             events=self._ledger.after(after_seq),
             steps=self._steps.steps,
             segment_first_step=self._steps.segment_first_step,
+            temporal_run_id=workflow.info().run_id,
         )

@@ -76,6 +76,7 @@ async def ask_models(
                 request,
                 result_type=ModelResponse,
                 task_queue=model.task_queue,
+                activity_id=step.activity_id,
                 summary=step.summary,
                 **activity_options(policy),
             )

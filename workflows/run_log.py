@@ -26,14 +26,15 @@ class ArchiveFailed(Exception):
 
 async def archive(events: list[RunEvent], steps: list[StepRecord]) -> list[ArchivedPage]:
     """Store `events` and `steps` as pages; their references, in order."""
-    pages = pages_of(events, steps)
-    try:
-        refs = await asyncio.gather(*(_store(page) for page in pages))
-    except ActivityError as error:
-        if is_cancelled_exception(error):  # the run is being canceled
-            raise asyncio.CancelledError from None
-        raise ArchiveFailed(message_of(error)) from None
-    return [_described(page, ref) for page, ref in zip(pages, refs, strict=True)]
+    archived = []
+    for page in pages_of(events, steps):  # one at a time: a workflow task carries one page
+        try:
+            archived.append(_described(page, await _store(page)))
+        except ActivityError as error:
+            if is_cancelled_exception(error):  # the run is being canceled
+                raise asyncio.CancelledError from None
+            raise ArchiveFailed(message_of(error)) from None
+    return archived
 
 
 async def _store(page: RunLogPage) -> ArtifactRef:

@@ -59,6 +59,7 @@ async def roll_back(
                     args=step.args,
                 ),
                 result_type=ToolResult,
+                activity_id=undo.activity_id,
                 summary=f"undo {step.summary}",
                 **activity_options(policy_for(tool.name)),
             )

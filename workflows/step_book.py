@@ -6,12 +6,15 @@ from contracts.steps import StepKind, StepRecord, StepStatus
 
 
 class StepBook:
-    def __init__(self, carried: list[StepRecord] | None = None, recorded: int = 0) -> None:
+    def __init__(
+        self, carried: list[StepRecord] | None = None, recorded: int = 0, archived: int = 0
+    ) -> None:
         # This segment's steps, and earlier completed irreversible ones (a rollback may
         # still have to undo them); the others are archived (see contracts.run_log).
         self.steps: list[StepRecord] = list(carried or [])
-        # How many steps the run has begun in all its segments.
+        # How many steps the run has begun in all its segments, and archived.
         self.recorded = max(recorded, max((step.index for step in self.steps), default=0))
+        self.archived = archived
         self.segment_first_step = self.recorded + 1
 
     def begin(
@@ -46,9 +49,14 @@ class StepBook:
         step.status = status
         step.safe_to_rerun = not (status == "completed" and step.side_effect == "irreversible")
 
+    def unarchived(self) -> list[StepRecord]:
+        """The steps not in the artifact store yet."""
+        return [step for step in self.steps if step.index > self.archived]
+
     def archived_through(self, index: int) -> None:
         """Steps up to `index` are in the artifact store now: keep only those of them a
         rollback may still have to undo."""
+        self.archived = max(index, self.archived)
         self.steps = [
             step for step in self.steps if step.index > index or self._to_undo_on_rollback(step)
         ]

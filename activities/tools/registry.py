@@ -12,7 +12,6 @@ from contracts.model_io import ToolSchema
 
 
 @functools.cache
-@functools.cache
 def tool_schema(name: str) -> ToolSchema:
     """A tool's schema for the model, built once (pydantic's JSON schema is not cheap).
     Shared: callers must not change it."""
