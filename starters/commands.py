@@ -24,7 +24,7 @@ from starters.pipeline_commands import status as pipeline_status
 from starters.pipeline_file import is_pipeline_file
 from starters.pipelines import is_pipeline
 from starters.queue import queue_positions
-from starters.recovery import reset_run, retry_run, run_steps
+from starters.recovery import reset_run, retry_run
 from starters.render import approval_block, event_line, snapshot_text
 from starters.runs import RunClient, start_run
 from starters.server import ServerAddress, check_port, launch, stop, wait_until_up
@@ -213,7 +213,7 @@ async def cmd_top(args: argparse.Namespace) -> int:
 
 
 async def cmd_steps(args: argparse.Namespace) -> int:
-    steps = await run_steps(await connect(), args.run)
+    steps = await RunClient(await connect(), args.run).steps()
     print(
         f"{'STEP':>4}  {'TURN':>4}  {'KIND':<12} {'EFFECT':<12} {'STATUS':<10} {'RE-RUN':<7} WHAT"
     )

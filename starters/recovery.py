@@ -19,10 +19,6 @@ from starters.runs import RunClient, start_spec
 from workers.telemetry import TRACER_NAME, current_trace_id
 
 
-async def run_steps(client: Client, run_id: str) -> list[StepRecord]:
-    return await RunClient(client, run_id).steps()
-
-
 def _unsafe_from(steps: list[StepRecord], to_step: int) -> list[StepRecord]:
     return [step for step in steps if step.index >= to_step and not step.safe_to_rerun]
 

@@ -36,7 +36,6 @@ from workers.telemetry import TRACER_NAME, current_trace_id
 
 QUERY_TIMEOUT = timedelta(seconds=10)
 Result = TypeVar("Result", bound=BaseModel)
-Answer = TypeVar("Answer")
 
 
 def replaying(spec: RunSpec, cassette: Path) -> RunSpec:
@@ -124,9 +123,9 @@ class RunClient:
         self.run_id = run_id
         self._handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(run_id)
 
-    async def _query(self, name: str, result_type: type[Answer], *args: BaseModel) -> Answer:
+    async def _query(self, name: str, result_type: type[Result], *args: BaseModel) -> Result:
         try:
-            answer: Answer = await self._handle.query(
+            answer: Result = await self._handle.query(
                 name, args=args, result_type=result_type, rpc_timeout=QUERY_TIMEOUT
             )
             return answer
@@ -141,7 +140,7 @@ class RunClient:
     async def events(self, after_seq: int = 0, partial_ok: bool = False) -> list[RunEvent]:
         """The events after `after_seq`, across every segment of a continued run (pages
         the artifact store cannot give are an error, or left out with `partial_ok`)."""
-        log = await self._query("log", RunLog, EventsQuery(after_seq=after_seq))
+        log = await self.log(after_seq)
         return await whole_event_log(default_store(), self.run_id, log, after_seq, partial_ok)
 
     async def steps(self) -> list[StepRecord]:
@@ -149,8 +148,9 @@ class RunClient:
         log = await self.log()
         return await whole_step_list(default_store(), self.run_id, log)
 
-    async def log(self) -> RunLog:
-        return await self._query("log", RunLog, EventsQuery(after_seq=0))
+    async def log(self, after_seq: int = 0) -> RunLog:
+        """Where the archived pages are, and the live part (its events after `after_seq`)."""
+        return await self._query("log", RunLog, EventsQuery(after_seq=after_seq))
 
     async def pending(self, action_id: str | None) -> ApprovalRequest:
         """The pending approval to decide: the one named, or the only one."""

@@ -20,7 +20,8 @@ from contracts.spec import PolicySpec
 from contracts.states import RunState
 from contracts.tools import ToolInvocation, ToolResult
 from starters.errors import OverseerError
-from starters.recovery import reset_run, retry_run, run_steps
+from starters.recovery import reset_run, retry_run
+from starters.runs import RunClient
 from tests.helpers import events, make_spec, snapshot, start, wait_for, wait_for_state
 
 FAST_RETRIES = RetryConfig(
@@ -85,7 +86,7 @@ async def test_cancel_after_irreversible_steps_rolls_them_back_in_reverse(
     ]
     last = (await events(handle))[-1]
     assert (last.to_state, last.actor) == (RunState.ROLLED_BACK, "user:carol")
-    kinds = [(s.kind, s.name, s.status) for s in await run_steps(client, handle.id)][-2:]
+    kinds = [(s.kind, s.name, s.status) for s in await RunClient(client, handle.id).steps()][-2:]
     assert kinds == [
         ("compensation", "write_file", "completed"),
         ("compensation", "create_ticket", "completed"),
@@ -132,7 +133,7 @@ async def test_a_poison_input_is_a_dead_letter_and_retry_starts_a_linked_run(
         "retries_exhausted: tool create_ticket: CHECK constraint failed: "
         "length(title) BETWEEN 1 AND 200"
     )
-    assert (await run_steps(client, handle.id))[-1].status == "failed"
+    assert (await RunClient(client, handle.id).steps())[-1].status == "failed"
 
     new_id = await retry_run(client, handle.id, worker.task_queue)
     retried = client.get_workflow_handle(new_id)
@@ -215,7 +216,7 @@ async def test_steps_and_reset(client: Client, worker: Worker, tmp_path: Path) -
     handle = await start(client, spec, worker.task_queue)
     await handle.result()
 
-    steps = await run_steps(client, handle.id)
+    steps = await RunClient(client, handle.id).steps()
     assert [(s.index, s.kind, s.name, s.side_effect, s.status, s.safe_to_rerun) for s in steps] == [
         (1, "model", "scripted-planner", "none", "completed", True),
         (2, "tool", "list_files", "read", "completed", True),
