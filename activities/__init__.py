@@ -1,4 +1,6 @@
-"""Every side effect of a run: model calls and tools."""
+"""Every side effect of a run: model calls and their providers, tools, the artifact store.
+
+Imports contracts only; workflows read declarations from here, never the reverse."""
 
 from collections.abc import Callable
 from typing import Any

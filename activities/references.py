@@ -13,6 +13,8 @@ from activities.artifacts import ArtifactStore, default_store
 from activities.payloads import offload
 from contracts.artifacts import INLINE_LIMIT_BYTES, ArtifactRef
 from contracts.hashing import canonical_json
+from contracts.output_contract import contract_violation
+from contracts.pipeline_inputs import render_goal
 from contracts.references import (
     JSON_MEDIA_TYPE,
     ContractCheck,
@@ -24,8 +26,6 @@ from contracts.references import (
     by_reference,
     reference_in,
 )
-from workflows.output_contract import contract_violation
-from workflows.pipeline_inputs import render_goal
 
 CHECK_CONTRACT_ACTIVITY = "artifacts.check_contract"
 RESOLVE_ACTIVITY = "artifacts.resolve"

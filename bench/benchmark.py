@@ -35,7 +35,7 @@ from contracts.approvals import Decision
 from contracts.model_io import ModelSpec, ScriptedCall, ScriptTurn
 from contracts.snapshot import RunSnapshot
 from contracts.spec import BudgetSpec, PolicySpec, RunSpec
-from starters.runs import start_spec
+from starters.client.runs import start_spec
 from starters.server import ServerAddress, dev_server_command
 
 # Starts go to the server in batches: thousands at once overload a 2-core dev server.

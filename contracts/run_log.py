@@ -3,7 +3,7 @@
 When a run continues as new, the events and steps of the segment that ends go to the
 artifact store as pages; the next segment carries only their references. So what a
 segment carries stays small however long the run is, and a client reads the whole log
-as the archived pages followed by the live segment's part (starters/run_log.py).
+as the archived pages followed by the live segment's part (starters/client/run_log.py).
 """
 
 from pydantic import BaseModel, Field

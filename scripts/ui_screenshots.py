@@ -18,10 +18,10 @@ from playwright.async_api import Page, async_playwright
 
 from contracts.approvals import Decision
 from contracts.states import RunState
-from starters.connection import connect, temporal_address
-from starters.demo import DEMO_AGENT, DEMO_GOAL
-from starters.follow import follow
-from starters.runs import RunClient, start_run
+from starters.cli.demo import DEMO_AGENT, DEMO_GOAL
+from starters.cli.follow import follow
+from starters.client.connection import connect, temporal_address
+from starters.client.runs import RunClient, start_run
 from starters.server import ServerAddress, embedded_server
 from workers.namespace_setup import ensure_search_attributes
 from workers.telemetry import setup_tracing

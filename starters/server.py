@@ -16,8 +16,8 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from contracts.errors import OverseerError
 from contracts.search_attributes import ALL_KEYS
-from starters.errors import OverseerError
 
 STATE_DIR = Path(".overseer")
 STARTUP_DEADLINE_SECONDS = 60.0

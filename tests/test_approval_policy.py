@@ -28,7 +28,7 @@ from tests.helpers import (
     wait_for_state,
 )
 from tests.test_decisions import refused
-from workflows.approval_book import ApprovalBook, DecisionRefused
+from workflows.run.approval_book import ApprovalBook, DecisionRefused
 
 OPS = PolicySpec(
     version="gov-3",

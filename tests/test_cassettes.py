@@ -9,8 +9,8 @@ from temporalio.worker import Worker
 from contracts.events import EventKind
 from contracts.snapshot import RunResult
 from contracts.states import RunState
-from starters.cassette import cassette_from_history
-from starters.runs import replaying
+from starters.client.cassette import cassette_from_history
+from starters.client.runs import replaying
 from tests.helpers import events, make_spec, snapshot, start
 from tests.http_fixture import CannedServer, canned_server
 from tests.test_model_faults import FINAL, KEY_ENV, LIST_FILES, chat, openai_model

@@ -200,7 +200,7 @@ def test_a_malformed_agent_file_names_the_field(cli_env: dict[str, str], tmp_pat
 
 def test_help_lists_every_command() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "starters.cli", "--help"],
+        [sys.executable, "-m", "starters.cli.main", "--help"],
         capture_output=True,
         text=True,
         check=True,

@@ -17,11 +17,11 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.errors import OverseerError
 from contracts.events import EventKind, RunEvent
 from contracts.kill_switch import KILL_SWITCH_WORKFLOW_ID
-from starters.cli import build_parser
-from starters.errors import OverseerError
-from starters.governance_commands import parse_additions
+from starters.cli.governance_commands import parse_additions
+from starters.cli.parser import build_parser
 from tests.conftest import venv_binary
 
 REPO = Path(__file__).resolve().parent.parent

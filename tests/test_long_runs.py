@@ -15,6 +15,7 @@ from activities.artifacts import DirectoryStore
 from activities.llm import ModelActivities
 from contracts.approvals import CancelRequest, Decision
 from contracts.artifacts import ArtifactRef
+from contracts.errors import OverseerError
 from contracts.events import EventKind
 from contracts.model_io import ScriptedCall, ScriptTurn
 from contracts.run_log import RUN_LOG_MEDIA_TYPE
@@ -22,9 +23,8 @@ from contracts.snapshot import RunResult
 from contracts.spec import PolicySpec, RunSpec
 from contracts.states import RunState
 from contracts.steps import StepRecord
-from starters.errors import OverseerError
-from starters.recovery import reset_run
-from starters.runs import RunClient
+from starters.client.recovery import reset_run
+from starters.client.runs import RunClient
 from tests.conftest import venv_binary
 from tests.helpers import WRITE_ARGS, events, make_spec, snapshot, start, wait_for_state
 from workers.worker import build_worker

@@ -8,9 +8,9 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from contracts.errors import OverseerError
 from contracts.snapshot import RunResult
 from contracts.states import RunState
-from starters.errors import OverseerError
 from tests.helpers import make_spec, start
 from tests.http_fixture import CannedServer, canned_server
 from tests.test_model_faults import FINAL, KEY_ENV, chat, openai_model

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from starters.errors import OverseerError
-from starters.pipeline_file import is_pipeline_file, load_pipeline_file
+from contracts.errors import OverseerError
+from starters.files.pipeline_file import is_pipeline_file, load_pipeline_file
 
 AGENTS = Path(__file__).resolve().parent.parent / "agents"
 

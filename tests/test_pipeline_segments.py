@@ -17,7 +17,7 @@ from contracts.model_io import ScriptedCall, ScriptTurn
 from contracts.pipeline import ItemState, PipelineSpec, PipelineState, PipelineStep
 from contracts.search_attributes import ALL_KEYS
 from contracts.spec import PolicySpec
-from starters.pipelines import pipeline_tree
+from starters.client.pipelines import pipeline_tree
 from tests.conftest import venv_binary
 from tests.helpers import make_spec
 from tests.pipeline_helpers import (

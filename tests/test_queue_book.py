@@ -3,7 +3,7 @@
 import pytest
 
 from contracts.queue import LimitsChange, QueueState, QueueTicket, Reprioritize
-from workflows.queue_book import NotWaiting, QueueBook
+from workflows.queue.book import NotWaiting, QueueBook
 
 
 def ticket(

@@ -12,6 +12,7 @@ from activities.tools.activity import MAX_RESULT_ENV, tool_activity
 from activities.tools.registry import TOOLS
 from activities.tools.tickets import tracker_path
 from contracts.approvals import CancelRequest
+from contracts.errors import OverseerError
 from contracts.events import EventKind
 from contracts.model_io import ScriptedCall, ScriptTurn
 from contracts.retries import ActivityPolicy, RetryConfig
@@ -19,9 +20,8 @@ from contracts.snapshot import RunResult
 from contracts.spec import PolicySpec
 from contracts.states import RunState
 from contracts.tools import ToolInvocation, ToolResult
-from starters.errors import OverseerError
-from starters.recovery import reset_run, retry_run
-from starters.runs import RunClient
+from starters.client.recovery import reset_run, retry_run
+from starters.client.runs import RunClient
 from tests.helpers import events, make_spec, snapshot, start, wait_for, wait_for_state
 
 FAST_RETRIES = RetryConfig(

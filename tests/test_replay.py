@@ -11,9 +11,9 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workers.worker import SANDBOX
-from workflows.agent_run import AgentRunWorkflow
-from workflows.pipeline import PipelineWorkflow
+from workers.sandbox import SANDBOX
+from workflows.pipeline.pipeline import PipelineWorkflow
+from workflows.run.agent_run import AgentRunWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
 

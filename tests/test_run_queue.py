@@ -27,6 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from contracts.approvals import CancelRequest, Decision
+from contracts.errors import OverseerError
 from contracts.events import EventKind
 from contracts.queue import (
     RUN_QUEUE_WORKFLOW,
@@ -38,8 +39,7 @@ from contracts.queue import (
 )
 from contracts.snapshot import RunSnapshot
 from contracts.states import RunState
-from starters.errors import OverseerError
-from starters.queue import QueueClient
+from starters.client.queue import QueueClient
 from tests.conftest import venv_binary
 from tests.helpers import events, make_spec, snapshot, start, wait_for, wait_for_state
 

@@ -3,7 +3,7 @@ from itertools import pairwise
 import pytest
 
 from contracts.states import RunState
-from workflows.state_machine import TRANSITIONS, IllegalTransition, check_transition
+from workflows.run.state_machine import TRANSITIONS, IllegalTransition, check_transition
 
 
 def test_the_happy_path_is_allowed() -> None:

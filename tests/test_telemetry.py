@@ -21,7 +21,7 @@ from contracts import search_attributes as sa
 from contracts.approvals import Decision
 from contracts.snapshot import RunResult
 from contracts.states import RunState
-from starters.runs import start_run
+from starters.client.runs import start_run
 from tests.helpers import make_spec, start, wait_for_state
 from tests.http_fixture import CannedServer, canned_server
 from tests.test_model_faults import FINAL, KEY_ENV, LIST_FILES, chat

@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from activities.providers.breaker import BreakerSettings
-from starters.errors import OverseerError
+from contracts.errors import OverseerError
 
 
 class _Strict(BaseModel):

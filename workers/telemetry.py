@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-from starters.errors import OverseerError
+from contracts.errors import OverseerError
 
 TRACER_NAME = "overseer"
 

@@ -9,59 +9,15 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import all_activities
 from activities.llm import ModelActivities
 from activities.providers.breaker import BreakerBoard
 from workers.config import ModelPool, WorkerConfig
-from workflows.agent_run import AgentRunWorkflow
-from workflows.kill_switch import KillSwitchWorkflow
-from workflows.pipeline import PipelineWorkflow
-from workflows.run_queue import RunQueueWorkflow
+from workers.sandbox import SANDBOX, WORKFLOW_CLASSES
 
 log = logging.getLogger("overseer.worker")
 
-# The sandbox re-imports (and compiles) every module a workflow imports, for every workflow
-# run, unless it is passed through. Contracts are pure pydantic models, activities are only
-# read for declarations, and the workflow's helper modules hold no state: pass them through.
-# The workflow class's own module (workflows.agent_run) stays sandboxed.
-WORKFLOW_HELPERS = (
-    "workflows.activity_options",
-    "workflows.approval_book",
-    "workflows.budget_check",
-    "workflows.child_progress",
-    "workflows.details",
-    "workflows.failures",
-    "workflows.gate",
-    "workflows.handoff",
-    "workflows.ledger",
-    "workflows.model_calls",
-    "workflows.output_contract",
-    "workflows.pipeline_board",
-    "workflows.pipeline_children",
-    "workflows.pipeline_details",
-    "workflows.pipeline_inputs",
-    "workflows.pipeline_rollback",
-    "workflows.pipeline_step_inputs",
-    "workflows.pipeline_steps",
-    "workflows.publishing",
-    "workflows.queue_book",
-    "workflows.queue_slot",
-    "workflows.references",
-    "workflows.run_controls",
-    "workflows.run_holds",
-    "workflows.run_log",
-    "workflows.run_metrics",
-    "workflows.saga",
-    "workflows.state_machine",
-    "workflows.step_book",
-)
-SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "contracts", "activities", "jsonschema", *WORKFLOW_HELPERS
-    )
-)
 GRACEFUL_SHUTDOWN = timedelta(seconds=15)
 
 
@@ -77,7 +33,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[AgentRunWorkflow, KillSwitchWorkflow, RunQueueWorkflow, PipelineWorkflow],
+        workflows=list(WORKFLOW_CLASSES),
         activities=all_activities(models),
         workflow_runner=SANDBOX,
         max_concurrent_activities=config.max_concurrent_activities,

@@ -1,7 +1,7 @@
 """`handoff`: hand the task to a human (the run waits for a reply) or to another agent.
 
 Declared here so models see its schema and the gate validates its arguments; the workflow
-carries it out itself (workflows/handoff.py), so its activity never runs.
+carries it out itself (workflows/run/handoff.py), so its activity never runs.
 """
 
 from activities.errors import tool_refused

@@ -1,0 +1,209 @@
+"""The `overseer` command's parser: one small builder per command group."""
+
+import argparse
+import getpass
+from pathlib import Path
+
+from starters.cli.commands import (
+    cmd_approve,
+    cmd_artifact,
+    cmd_cancel,
+    cmd_cassette,
+    cmd_demo,
+    cmd_events,
+    cmd_inbox,
+    cmd_ls,
+    cmd_reject,
+    cmd_reset,
+    cmd_retry,
+    cmd_run,
+    cmd_server,
+    cmd_status,
+    cmd_steps,
+    cmd_top,
+    cmd_watch,
+    cmd_worker,
+)
+from starters.cli.governance_commands import add_governance_commands
+from starters.cli.pipeline_commands import cmd_reply
+from starters.cli.queue_commands import add_queue_commands
+from starters.cli.views import ALL_STATES
+
+ENVIRONMENT_HELP = """\
+environment:
+  TEMPORAL_ADDRESS     Temporal frontend, default localhost:7233 (the embedded server)
+  TEMPORAL_NAMESPACE   namespace, default "default" (also TEMPORAL_API_KEY, TEMPORAL_TLS*)
+  OVERSEER_TASK_QUEUE  task queue of workers and runs, default "overseer"
+"""
+
+
+def _run_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", help="run id (the workflow id), as printed by `overseer run`")
+
+
+def _decision_args(parser: argparse.ArgumentParser, reason_required: bool) -> None:
+    _run_arg(parser)
+    parser.add_argument("action", nargs="?", help="action id; may be left out if only one waits")
+    parser.add_argument("--as", dest="user", required=True, help="your user id (the approver)")
+    parser.add_argument("--reason", required=reason_required, default="", help="why")
+    parser.add_argument(
+        "--sha256", help="the args hash you reviewed; refused if the pending action differs"
+    )
+
+
+def _add_process_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """The processes: the embedded server, a worker, the demo."""
+    p = sub.add_parser("server", help="start the embedded Temporal dev server (and Web UI)")
+    p.add_argument("--ui-port", type=int, default=8233, help="Web UI port (default 8233)")
+    p.set_defaults(handler=cmd_server)
+
+    p = sub.add_parser("worker", help="run workflows and activities until SIGTERM / Ctrl-C")
+    p.add_argument("--log-format", choices=["json", "text"], default="json")
+    p.add_argument(
+        "--metrics-port", type=int, help="serve Prometheus metrics on this port (/metrics)"
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        help="worker YAML: max_concurrent_activities, breaker, model_pools (see README)",
+    )
+    p.set_defaults(handler=cmd_worker)
+
+    p = sub.add_parser("demo", help="a demo agent run on the embedded server, end to end")
+    p.add_argument("--auto-approve", action="store_true", help="approve without asking")
+    p.add_argument("--goal", default=None, help="the demo run's goal")
+    p.add_argument("--ui-port", type=int, default=8233)
+    p.set_defaults(handler=cmd_demo)
+
+
+def _add_start_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Starting runs: from a file, again (retry), from a step (reset), a cassette of one."""
+    p = sub.add_parser("run", help="start an agent run (agent file) or a pipeline (pipeline file)")
+    p.add_argument(
+        "agent_file",
+        type=Path,
+        help="agent or pipeline YAML file, e.g. agents/demo.yaml, agents/demo-pipeline.yaml",
+    )
+    p.add_argument("--goal", required=True, help="what the agent (or pipeline) should achieve")
+    p.add_argument("--as", dest="user", default=getpass.getuser(), help="requester id")
+    p.add_argument(
+        "--watch", action="store_true", help="stream events until it ends or waits for a human"
+    )
+    p.add_argument(
+        "--replay",
+        type=Path,
+        metavar="CASSETTE",
+        help="answer the model's turns from a cassette (offline), see `overseer cassette`",
+    )
+    p.add_argument(
+        "--priority",
+        type=int,
+        choices=range(10),
+        metavar="0..9",
+        help="join the run queue with this priority (0 first; default 5)",
+    )
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("cassette", help="record a run's model calls (from its history) to a file")
+    _run_arg(p)
+    p.add_argument("--out", type=Path, required=True, help="cassette file to write (JSON)")
+    p.set_defaults(handler=cmd_cassette)
+
+    p = sub.add_parser("retry", help="start a fresh run from a run's spec, linked to it")
+    _run_arg(p)
+    p.set_defaults(handler=cmd_retry)
+
+    p = sub.add_parser(
+        "reset",
+        help="re-run a run from step N (Temporal reset); refused over completed irreversible steps",
+    )
+    _run_arg(p)
+    p.add_argument("--to-step", type=int, required=True, help="step number from `overseer steps`")
+    p.add_argument("--force", action="store_true", help="reset even over irreversible steps")
+    p.add_argument("--reason", help="why (required with --force; recorded)")
+    p.add_argument("--as", dest="user", default=getpass.getuser())
+    p.set_defaults(handler=cmd_reset)
+
+
+def _add_view_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Reading runs: lists, one run's state, events, steps and artifacts."""
+    p = sub.add_parser("ls", help="list runs and pipelines, newest first")
+    p.add_argument("--state", choices=ALL_STATES, help="only runs in this state")
+    p.add_argument("--agent", help="only runs of this agent (a pipeline's: pipeline:NAME)")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(handler=cmd_ls)
+
+    p = sub.add_parser("status", help="a run's state, step, budget and pending approvals")
+    _run_arg(p)
+    p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("watch", help="a live view of a run, until it ends")
+    _run_arg(p)
+    p.set_defaults(handler=cmd_watch)
+
+    p = sub.add_parser("inbox", help="every pending approval across runs, oldest first")
+    p.add_argument("--agent", help="only runs of this agent")
+    p.set_defaults(handler=cmd_inbox)
+
+    p = sub.add_parser("top", help="runs and pipelines counted by agent and state")
+    p.add_argument("--limit", type=int, default=1000, help="look at this many recent runs")
+    p.set_defaults(handler=cmd_top)
+
+    p = sub.add_parser("events", help="a run's event log")
+    _run_arg(p)
+    p.add_argument("--after", type=int, default=0, help="only events after this sequence number")
+    p.add_argument(
+        "--follow", action="store_true", help="stream until it ends or waits for a human"
+    )
+    p.set_defaults(handler=cmd_events)
+
+    p = sub.add_parser("steps", help="each step of a run: effect, status, safe to re-run?")
+    _run_arg(p)
+    p.set_defaults(handler=cmd_steps)
+
+    p = sub.add_parser("artifact", help="fetch a payload kept out of history (artifact get REF)")
+    artifact = p.add_subparsers(dest="artifact_command", required=True, metavar="ACTION")
+    p = artifact.add_parser("get", help="write an artifact's bytes to stdout or --out")
+    p.add_argument("ref", help="sha256:<hex>, as in a run's events")
+    p.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    p.set_defaults(handler=cmd_artifact)
+
+
+def _add_decision_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """A human's decisions: approve, reject, reply, cancel."""
+    p = sub.add_parser("approve", help="approve one pending action")
+    _decision_args(p, reason_required=False)
+    p.set_defaults(handler=cmd_approve)
+
+    p = sub.add_parser("reject", help="reject one pending action (the model is told why)")
+    _decision_args(p, reason_required=True)
+    p.set_defaults(handler=cmd_reject)
+
+    p = sub.add_parser("reply", help="answer a run that handed its task to a human (blocked)")
+    _run_arg(p)
+    p.add_argument("--as", dest="user", required=True, help="your user id")
+    p.add_argument("--text", required=True, help="your reply; the agent gets it")
+    p.set_defaults(handler=cmd_reply)
+
+    p = sub.add_parser("cancel", help="cancel a run, recording who and why")
+    _run_arg(p)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--as", dest="user", default=getpass.getuser())
+    p.set_defaults(handler=cmd_cancel)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="overseer",
+        description="Durable, supervised AI agent runs on Temporal.",
+        epilog=ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_process_commands(sub)
+    _add_start_commands(sub)
+    _add_view_commands(sub)
+    _add_decision_commands(sub)
+    add_governance_commands(sub)
+    add_queue_commands(sub)
+    return parser

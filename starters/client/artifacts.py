@@ -1,0 +1,16 @@
+"""Reading payloads a run keeps out of its history (the artifact store)."""
+
+from temporalio.exceptions import ApplicationError
+
+from activities.artifacts import default_store
+from contracts.artifacts import ArtifactRef
+from contracts.errors import OverseerError
+
+
+async def read_artifact(ref: str) -> bytes:
+    """The bytes of `sha256:<hex>` (or `<hex>`) from the store this process is configured
+    with (OVERSEER_ARTIFACTS); OverseerError if it is not there."""
+    try:
+        return await default_store().get(ArtifactRef.parse(ref))
+    except ApplicationError as error:
+        raise OverseerError(error.message) from None

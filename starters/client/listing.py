@@ -1,0 +1,67 @@
+"""Finding runs and pipelines through Temporal's visibility (Overseer's search attributes)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from temporalio.client import Client
+
+from contracts import WORKFLOW_NAME
+from contracts import search_attributes as sa
+from contracts.pipeline import PIPELINE_WORKFLOW_NAME
+
+# Runs and pipelines (whose agent is `pipeline:<name>`) are listed together.
+RUNS_AND_PIPELINES = f'WorkflowType IN ("{WORKFLOW_NAME}", "{PIPELINE_WORKFLOW_NAME}")'
+WAITING_FOR_APPROVAL = (
+    f'WorkflowType = "{WORKFLOW_NAME}" AND ExecutionStatus = "Running" '
+    f"AND {sa.PENDING_APPROVAL.name} = true"
+)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One run or pipeline as visibility knows it (no query to the workflow)."""
+
+    run_id: str
+    state: str  # Overseer's listed state, "?" before the first publish
+    agent: str
+    started: datetime
+    temporal_status: str  # Temporal's own: running, completed, failed, canceled, ...
+    parent_id: str | None  # the pipeline of a pipeline step's run
+
+
+async def list_runs(
+    client: Client,
+    *,
+    state: str | None = None,
+    agent: str | None = None,
+    limit: int | None = None,
+) -> list[Listed]:
+    """Runs and pipelines, newest first, optionally of one listed state and one agent."""
+    query = RUNS_AND_PIPELINES
+    if state:
+        query += f' AND {sa.RUN_STATE.name} = "{state}"'
+    if agent:
+        query += f' AND {sa.AGENT.name} = "{agent}"'
+    return await _listed(client, query, limit)
+
+
+async def waiting_for_approval(client: Client, agent: str | None = None) -> list[Listed]:
+    """Running runs with at least one pending approval."""
+    query = WAITING_FOR_APPROVAL
+    if agent:
+        query += f' AND {sa.AGENT.name} = "{agent}"'
+    return await _listed(client, query, None)
+
+
+async def _listed(client: Client, query: str, limit: int | None) -> list[Listed]:
+    return [
+        Listed(
+            run_id=execution.id,
+            state=execution.typed_search_attributes.get(sa.RUN_STATE) or "?",
+            agent=execution.typed_search_attributes.get(sa.AGENT) or "?",
+            started=execution.start_time,
+            temporal_status=execution.status.name.lower() if execution.status else "?",
+            parent_id=execution.parent_id,
+        )
+        async for execution in client.list_workflows(query, limit=limit)
+    ]

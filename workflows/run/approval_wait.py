@@ -1,0 +1,120 @@
+"""Waiting for a human's decision on one tool call: approval expiry (reject or block) and
+the run's wall-clock budget while it waits. A mixin of AgentRunWorkflow, used by the turn.
+"""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from temporalio import workflow
+
+from contracts.events import EventKind, RunEvent
+from contracts.model_io import ToolCall
+from contracts.snapshot import BudgetUsage
+from contracts.spec import RunSpec
+from contracts.states import RunState
+from workflows.run.approval_book import ApprovalBook, DecidedAction, action_id_for
+from workflows.run.budget_check import wall_clock_deadline
+from workflows.run.metrics import RunMetrics
+from workflows.run.turn import TurnInterrupted
+
+SYSTEM = "system"
+
+
+class ApprovalWait:
+    # Provided by the workflow class and its other mixins (for type checking only).
+    _spec: RunSpec
+    _budget: BudgetUsage
+    _approvals: ApprovalBook
+    _metrics: RunMetrics
+    _blocked_reason: str | None
+
+    if TYPE_CHECKING:
+
+        @property
+        def _run_id(self) -> str: ...
+
+        def _move(
+            self,
+            target: RunState,
+            actor: str,
+            detail: str = "",
+            evidence: list[str] | None = None,
+        ) -> None: ...
+
+        def _note(
+            self, kind: EventKind, actor: str, detail: str, evidence: list[str] | None = None
+        ) -> RunEvent: ...
+
+        def _tell_model(self, call: ToolCall, content: str, is_error: bool) -> None: ...
+
+        def _wall_clock_hold(self) -> str | None: ...
+
+        async def _hold_while(self, hold_reason: Callable[[], str | None]) -> None: ...
+
+    async def _await_approval(self, call: ToolCall, index: int) -> tuple[str, ToolCall]:
+        """Wait for a decision on this exact call; returns the approver's actor name and
+        the call to make (with the approver's edits, if any)."""
+        request = self._approvals.open(
+            action_id=action_id_for(self._run_id, self._budget.steps_used, index),
+            call=call,
+            step=self._budget.steps_used,
+            policy=self._spec.policy,
+            requester=self._spec.requester,
+            now=workflow.now(),
+        )
+        self._move(
+            RunState.WAITING_FOR_APPROVAL,
+            SYSTEM,
+            f"{call.name} needs approval (action {request.action_id})",
+            [request.action_id, request.args_sha256],
+        )
+        self._metrics.approval_requested(call.name)
+        decided = await self._decision_on(request.action_id, request.expires_at)
+        if decided is None:  # expired, and the policy blocks: a human must still decide
+            self._note(EventKind.APPROVAL_EXPIRED, SYSTEM, f"{request.action_id} expired")
+            self._blocked_reason = f"approval_expired: action {request.action_id}"
+            self._move(RunState.BLOCKED, SYSTEM, f"{self._blocked_reason} waits for a human")
+            decided = await self._decision_on(request.action_id, None)
+            assert decided is not None
+            self._blocked_reason = None
+        if decided.decision is None:  # expired, and the policy rejected it
+            self._note(EventKind.APPROVAL_EXPIRED, SYSTEM, f"{request.action_id} expired: rejected")
+            self._tell_model(call, "rejected: the approval request expired", True)
+            self._move(RunState.PLANNING, SYSTEM, f"{call.name} not approved in time")
+            raise TurnInterrupted
+        actor = f"user:{decided.decision.approver}"
+        if decided.verdict == "rejected":
+            why = decided.decision.reason or "no reason given"
+            self._tell_model(call, f"rejected by {decided.decision.approver}: {why}", True)
+            self._move(RunState.PLANNING, actor, f"{call.name} rejected: {why}")
+            raise TurnInterrupted
+        edited = decided.decision.edited_args
+        return actor, call if edited is None else call.model_copy(update={"arguments": edited})
+
+    async def _decision_on(
+        self, action_id: str, expires_at: datetime | None
+    ) -> DecidedAction | None:
+        """The decision, or None if the request expired and the policy blocks on expiry.
+
+        The wait is also the run's wall-clock timer: when max_wall_seconds runs out first,
+        the run blocks on its budget (or fails, per policy) while the request stays open."""
+        while self._approvals.outcome(action_id) is None:
+            wall_deadline = wall_clock_deadline(self._budget)
+            deadline = min((d for d in (expires_at, wall_deadline) if d), default=None)
+            timeout = max(deadline - workflow.now(), timedelta(0)) if deadline else None
+            try:
+                await workflow.wait_condition(
+                    lambda: self._approvals.outcome(action_id) is not None,
+                    timeout=timeout,
+                    timeout_summary=f"approval of {action_id}: deadline" if timeout else None,
+                )
+            except TimeoutError:
+                if expires_at and workflow.now() >= expires_at:
+                    request = next(r for r in self._approvals.pending if r.action_id == action_id)
+                    if request.on_expiry == "block":
+                        return None
+                    self._approvals.expire(action_id)
+                else:
+                    await self._hold_while(self._wall_clock_hold)  # blocked until extended
+        return self._approvals.outcome(action_id)

@@ -1,0 +1,223 @@
+"""How humans control a run: cancel, pause, resume and extend_budget, as
+updates (validated, answered synchronously; a refused update leaves no history) and as
+signals of the same names (for tools that can only signal; a refused signal is recorded as
+a `signal_rejected` event). Kill switches arrive as a signal from the kill-switch workflow.
+Decisions on pending actions (approve, reject) are in workflows/run/decisions.py.
+
+A mixin of AgentRunWorkflow, kept apart so the run loop reads on its own.
+"""
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from temporalio import workflow
+
+from contracts.approvals import CancelRequest, ResetNote
+from contracts.budget import BudgetExtension, OperatorNote
+from contracts.events import EventKind, RunEvent
+from contracts.kill_switch import KillSwitches
+from contracts.snapshot import BudgetUsage, RunSnapshot
+from contracts.spec import RunSpec
+from workflows.run.approval_book import ApprovalBook, DecisionRefused
+from workflows.run.budget_check import ExtensionRefused, check_extension, extend
+from workflows.run.ledger import RunLedger
+from workflows.run.metrics import RunMetrics
+
+with workflow.unsafe.imports_passed_through():
+    pass
+
+Body = TypeVar("Body", bound=BaseModel)
+SYSTEM = "system"
+
+
+class RunControls:
+    # Provided by the workflow class.
+    _ledger: RunLedger
+    _approvals: ApprovalBook
+    _cancel_request: CancelRequest | None
+    _drive_task: "asyncio.Task[None] | None"
+    _metrics: RunMetrics
+    _spec: RunSpec
+    _budget: BudgetUsage
+    _paused: OperatorNote | None
+    _kill_switches: KillSwitches
+
+    def _note(
+        self, kind: EventKind, actor: str, detail: str, evidence: list[str] | None = None
+    ) -> RunEvent:
+        raise NotImplementedError
+
+    def snapshot(self) -> RunSnapshot:
+        raise NotImplementedError
+
+    # -- updates (validated, synchronous) -------------------------------------------------
+
+    @workflow.update(name="cancel")
+    def cancel(self, request: CancelRequest) -> RunSnapshot:
+        self._request_cancel(request)
+        return self.snapshot()
+
+    @cancel.validator
+    def _validate_cancel(self, request: CancelRequest) -> None:
+        self._check_not_ended()
+
+    @workflow.update(name="pause")
+    def pause(self, note: OperatorNote) -> RunSnapshot:
+        self._pause(note)
+        return self.snapshot()
+
+    @pause.validator
+    def _validate_pause(self, note: OperatorNote) -> None:
+        self._check_pause()
+
+    @workflow.update(name="resume")
+    def resume(self, note: OperatorNote) -> RunSnapshot:
+        self._resume(note)
+        return self.snapshot()
+
+    @resume.validator
+    def _validate_resume(self, note: OperatorNote) -> None:
+        self._check_resume()
+
+    @workflow.update(name="extend_budget")
+    def extend_budget(self, extension: BudgetExtension) -> BudgetUsage:
+        self._extend(extension)
+        return self._budget.model_copy()
+
+    @extend_budget.validator
+    def _validate_extend_budget(self, extension: BudgetExtension) -> None:
+        self._check_extension(extension)
+
+    # -- the same as signals: loose body, validated here -----------------------------------
+
+    @workflow.signal(name="cancel")
+    def cancel_signal(self, body: Any = None) -> None:
+        try:
+            request = CancelRequest.model_validate(body)
+            self._check_not_ended()
+        except (ValidationError, DecisionRefused) as error:
+            self._refuse_signal("cancel", body, error)
+            return
+        self._request_cancel(request)
+
+    @workflow.signal(name="pause")
+    def pause_signal(self, body: Any = None) -> None:
+        self._signal_control(
+            "pause", body, OperatorNote, lambda _: self._check_pause(), self._pause
+        )
+
+    @workflow.signal(name="resume")
+    def resume_signal(self, body: Any = None) -> None:
+        self._signal_control(
+            "resume", body, OperatorNote, lambda _: self._check_resume(), self._resume
+        )
+
+    @workflow.signal(name="extend_budget")
+    def extend_budget_signal(self, body: Any = None) -> None:
+        self._signal_control(
+            "extend_budget", body, BudgetExtension, self._check_extension, self._extend
+        )
+
+    @workflow.signal(name="kill_switches")
+    def kill_switches_signal(self, body: Any = None) -> None:
+        """From the kill-switch workflow: the rules now in force (a newer version wins)."""
+        try:
+            switches = KillSwitches.model_validate(body)
+        except ValidationError as error:
+            self._refuse_signal("kill_switches", body, error)
+            return
+        if switches.version <= self._kill_switches.version:
+            return  # an older broadcast, arriving late
+        self._kill_switches = switches
+        rules = ", ".join(rule.key for rule in switches.rules) or "none"
+        self._note(EventKind.KILL_SWITCHES, SYSTEM, f"kill switches in force: {rules}")
+
+    @workflow.signal(name="record_reset")
+    def record_reset(self, body: Any = None) -> None:
+        try:
+            note = ResetNote.model_validate(body)
+        except ValidationError as error:
+            self._refuse_signal("record_reset", body, error)
+            return
+        forced = f"; forced over: {', '.join(note.forced_over)}" if note.forced_over else ""
+        self._note(
+            EventKind.RESET,
+            f"user:{note.by}",
+            f"reset to step {note.to_step}: {note.reason}{forced}",
+        )
+
+    def _signal_control(
+        self,
+        name: str,
+        body: Any,
+        model: type[Body],
+        check: Callable[[Body], None],
+        apply: Callable[[Body], Any],
+    ) -> None:
+        # The SDK drops a signal whose body fails to deserialize with only a log line,
+        # so the handler takes any JSON and validates it here, where a refusal is recorded.
+        try:
+            parsed = model.model_validate(body)
+            check(parsed)
+        except (ValidationError, DecisionRefused) as error:
+            self._refuse_signal(name, body, error)
+            return
+        apply(parsed)
+
+    def _refuse_signal(self, name: str, body: Any, error: Exception) -> None:
+        reason = _one_line(error)
+        who = (body.get("approver") or body.get("by")) if isinstance(body, dict) else None
+        actor = f"user:{who}" if isinstance(who, str) and who else "unknown"
+        self._note(EventKind.SIGNAL_REJECTED, actor, f"{name} signal refused: {reason}")
+
+    def _check_pause(self) -> None:
+        self._check_not_ended()
+        if self._paused is not None:
+            raise DecisionRefused(f"run is already paused by {self._paused.by}")
+
+    def _check_resume(self) -> None:
+        self._check_not_ended()
+        if self._paused is None:
+            raise DecisionRefused("run is not paused")
+
+    def _check_extension(self, extension: BudgetExtension) -> None:
+        self._check_not_ended()
+        try:
+            check_extension(self._budget, extension)
+        except ExtensionRefused as refused:
+            raise DecisionRefused(str(refused)) from None
+
+    def _pause(self, note: OperatorNote) -> None:
+        self._paused = note
+        self._note(EventKind.PAUSED, f"user:{note.by}", note.reason)
+
+    def _resume(self, note: OperatorNote) -> None:
+        self._paused = None
+        self._note(EventKind.RESUMED, f"user:{note.by}", note.reason)
+
+    def _extend(self, extension: BudgetExtension) -> None:
+        changes = extend(self._budget, extension)
+        self._note(
+            EventKind.BUDGET_EXTENDED, f"user:{extension.by}", f"{changes}: {extension.reason}"
+        )
+
+    def _check_not_ended(self) -> None:
+        if self._ledger.state.is_terminal:
+            raise DecisionRefused(f"run has already ended ({self._ledger.state})")
+        if self._cancel_request is not None:
+            raise DecisionRefused(f"run is being canceled by {self._cancel_request.by}")
+
+    def _request_cancel(self, request: CancelRequest) -> None:
+        self._cancel_request = request
+        if self._drive_task is not None:
+            self._drive_task.cancel()
+
+
+def _one_line(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        return f"{where}: {first['msg']}"
+    return str(error)

@@ -1,0 +1,131 @@
+"""Decisions on pending actions: approve and reject, as updates (validated, answered
+synchronously; a refused update leaves no history) and as signals of the same names (a
+refused signal is recorded as a `signal_rejected` event). A mixin of AgentRunWorkflow.
+"""
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+from contracts.approvals import Decision, DecisionReceipt
+from contracts.events import EventKind, RunEvent
+from contracts.hashing import action_hash, canonical_json
+from workflows.run.approval_book import ApprovalBook, DecisionRefused, Verdict
+from workflows.run.gate import argument_error
+from workflows.run.metrics import RunMetrics
+
+with workflow.unsafe.imports_passed_through():
+    from activities.tools.registry import TOOLS
+
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+class RunDecisions:
+    # Provided by the workflow class and its other mixins (for type checking only).
+    _approvals: ApprovalBook
+    _metrics: RunMetrics
+
+    if TYPE_CHECKING:
+
+        def _note(
+            self, kind: EventKind, actor: str, detail: str, evidence: list[str] | None = None
+        ) -> RunEvent: ...
+
+        def _check_not_ended(self) -> None: ...
+
+        def _signal_control(
+            self,
+            name: str,
+            body: Any,
+            model: type[Body],
+            check: Callable[[Body], None],
+            apply: Callable[[Body], Any],
+        ) -> None: ...
+
+    # -- updates (validated, synchronous) -----------------------------------------------
+
+    @workflow.update(name="approve")
+    async def approve(self, decision: Decision) -> DecisionReceipt:
+        return await self._decide_when_open(decision, "approved")
+
+    @approve.validator
+    def _validate_approve(self, decision: Decision) -> None:
+        self._check_decision(decision, "approved")
+
+    @workflow.update(name="reject")
+    async def reject(self, decision: Decision) -> DecisionReceipt:
+        return await self._decide_when_open(decision, "rejected")
+
+    @reject.validator
+    def _validate_reject(self, decision: Decision) -> None:
+        self._check_decision(decision, "rejected")
+
+    # -- the same as signals: loose body, validated here ---------------------------------
+
+    @workflow.signal(name="approve")
+    def approve_signal(self, body: Any = None) -> None:
+        self._signal_decision("approve", body, "approved")
+
+    @workflow.signal(name="reject")
+    def reject_signal(self, body: Any = None) -> None:
+        self._signal_decision("reject", body, "rejected")
+
+    def _signal_decision(self, name: str, body: Any, verdict: Verdict) -> None:
+        self._signal_control(
+            name,
+            body,
+            Decision,
+            lambda decision: self._check_decision(decision, verdict),
+            lambda decision: self._decide(decision, verdict),
+        )
+
+    def _check_decision(self, decision: Decision, verdict: Verdict) -> None:
+        self._check_not_ended()
+        request = self._approvals.check(decision, verdict, workflow.now())
+        if decision.edited_args is not None and request.tool in TOOLS:
+            invalid = argument_error(TOOLS[request.tool], decision.edited_args)
+            if invalid:
+                raise DecisionRefused(f"edited_args refused: {invalid}")
+
+    async def _decide_when_open(self, decision: Decision, verdict: Verdict) -> DecisionReceipt:
+        # The validator saw the action pending. On replay (a new worker after a crash) the
+        # accepted update can be applied before the activity result that opened the action,
+        # in the same activation: wait for the action rather than fail the workflow task.
+        await workflow.wait_condition(lambda: self._approvals.knows(decision.action_id))
+        try:
+            return self._decide(decision, verdict)
+        except DecisionRefused as refused:
+            raise ApplicationError(str(refused), type="DecisionRefused") from None
+
+    def _decide(self, decision: Decision, verdict: Verdict) -> DecisionReceipt:
+        request = self._approvals.decide(decision, verdict, workflow.now())
+        self._metrics.approval_decided(request.tool, verdict, workflow.now() - request.requested_at)
+        kind = EventKind.APPROVED if verdict == "approved" else EventKind.REJECTED
+        detail = f"{request.tool} {verdict}"
+        evidence = [request.action_id, request.args_sha256]
+        edited_sha256 = None
+        if decision.edited_args is not None:
+            # The edit is recorded with its new hash; the original request stays as evidence.
+            edited_sha256 = action_hash(request.tool, decision.edited_args)
+            detail += (
+                f" with edited arguments {canonical_json(decision.edited_args)[:300]} "
+                f"(sha256 {edited_sha256}; requested {request.args_json[:300]})"
+            )
+            evidence.append(f"edited:{edited_sha256}")
+        event = self._note(
+            kind,
+            f"user:{decision.approver}",
+            detail + (f": {decision.reason}" if decision.reason else ""),
+            evidence,
+        )
+        return DecisionReceipt(
+            action_id=request.action_id,
+            verdict=verdict,
+            approver=decision.approver,
+            event_seq=event.seq,
+            edited_sha256=edited_sha256,
+        )

@@ -1,0 +1,109 @@
+"""Handoffs inside a run, a mixin of AgentRunWorkflow.
+
+To a human: the run waits in `blocked` for a `human_input` update (validated: a refused one
+leaves no history) or signal (a refused one is recorded as `signal_rejected`), then hands
+the reply to the model as the tool's result. To another agent: the run ends `completed`
+with the handoff in its result; whoever started it (a pipeline) continues with that agent.
+"""
+
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio import workflow
+
+from contracts.approvals import CancelRequest
+from contracts.events import EventKind, RunEvent
+from contracts.handoff import HUMAN, Handoff, HandoffRequest, HumanInput
+from contracts.model_io import Message, ToolCall
+from contracts.spec import RunSpec
+from contracts.states import RunState
+from workflows.run.approval_book import DecisionRefused
+from workflows.run.ledger import RunLedger
+
+HANDOFF_REASON = "handoff_to_human"
+
+
+class HandedOff(Exception):
+    """The run handed its task to another agent: the loop stops, the run has completed."""
+
+
+class Handoffs:
+    # Provided by the workflow class.
+    _spec: RunSpec
+    _ledger: RunLedger
+    _unsent: list[Message]
+    _final_answer: str | None
+    _blocked_reason: str | None
+    _cancel_request: CancelRequest | None
+    _handoff: Handoff | None = None
+    _human_reply: HumanInput | None = None
+
+    def _move(
+        self, target: RunState, actor: str, detail: str = "", evidence: list[str] | None = None
+    ) -> None:
+        raise NotImplementedError
+
+    def _note(
+        self, kind: EventKind, actor: str, detail: str, evidence: list[str] | None = None
+    ) -> RunEvent:
+        raise NotImplementedError
+
+    def _refuse_signal(self, name: str, body: Any, error: Exception) -> None:
+        raise NotImplementedError
+
+    async def _hand_off(self, call: ToolCall) -> None:
+        """Carry out a `handoff` call (its arguments already passed the gate)."""
+        request = HandoffRequest.model_validate(call.arguments)
+        actor = f"agent:{self._spec.agent}"
+        self._handoff = Handoff(
+            to=request.to, reason=request.reason, call_id=call.id, at=workflow.now()
+        )
+        self._note(EventKind.HANDOFF, actor, f"to {request.to}: {request.reason}", [call.id])
+        if request.to != HUMAN:
+            self._final_answer = f"handed off to {request.to}: {request.reason}"
+            self._move(RunState.PLANNING, actor)
+            self._move(RunState.COMPLETED, actor, self._final_answer)
+            raise HandedOff
+        resumes = self._ledger.state
+        self._blocked_reason = f"{HANDOFF_REASON}: {request.reason}"
+        self._move(RunState.BLOCKED, actor, f"waiting for a human: {request.reason}")
+        await workflow.wait_condition(lambda: self._human_reply is not None)
+        reply = self._human_reply
+        assert reply is not None
+        self._human_reply, self._handoff, self._blocked_reason = None, None, None
+        self._unsent.append(
+            Message(role="tool", content=f"{reply.by} replied: {reply.text}", tool_call_id=call.id)
+        )
+        self._move(resumes, f"user:{reply.by}", "human input received")
+
+    # -- the reply: update (validated) and signal --------------------------------------
+
+    @workflow.update(name="human_input")
+    def human_input(self, reply: HumanInput) -> int:
+        """Returns the sequence number of the recorded `human_input` event."""
+        return self._accept_reply(reply)
+
+    @human_input.validator
+    def _validate_human_input(self, reply: HumanInput) -> None:
+        self._check_waiting_for_human()
+
+    @workflow.signal(name="human_input")
+    def human_input_signal(self, body: Any = None) -> None:
+        try:
+            reply = HumanInput.model_validate(body)
+            self._check_waiting_for_human()
+        except (ValidationError, DecisionRefused) as error:
+            self._refuse_signal("human_input", body, error)
+            return
+        self._accept_reply(reply)
+
+    def _check_waiting_for_human(self) -> None:
+        waiting = self._handoff is not None and self._handoff.to == HUMAN
+        if not waiting or self._human_reply is not None or self._cancel_request is not None:
+            raise DecisionRefused(
+                f"run is not waiting for human input (state: {self._ledger.state})"
+            )
+
+    def _accept_reply(self, reply: HumanInput) -> int:
+        self._human_reply = reply
+        return self._note(EventKind.HUMAN_INPUT, f"user:{reply.by}", reply.text).seq

@@ -1,0 +1,61 @@
+"""Mirror a run into what the Web UI and `temporal workflow list` read: search attributes
+and current details.
+
+Each search-attribute upsert is a history event and a visibility write, so the run does
+not publish on every event: it marks itself stale, and the publisher flushes once at the
+end of the workflow task (a condition the SDK checks when the run's code has gone idle),
+or at once when the run ends or continues as new.
+"""
+
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+
+from contracts import search_attributes as sa
+from contracts.redaction import redact
+from contracts.snapshot import RunSnapshot
+from workflows.common.child_progress import needs_human, report_to_parent
+from workflows.run.details import current_details
+
+Listed = tuple[str, bool]  # (OverseerState, OverseerPendingApproval)
+
+
+def _listed_at_start() -> Listed | None:
+    """What the run's search attributes say when this segment starts: set by the client
+    that started it, or carried over from the previous segment."""
+    attributes = workflow.info().typed_search_attributes
+    state, pending = attributes.get(sa.RUN_STATE), attributes.get(sa.PENDING_APPROVAL)
+    if state is None or pending is None or attributes.get(sa.AGENT) is None:
+        return None
+    return state, pending
+
+
+class Publisher:
+    def __init__(self, redact_patterns: list[str]) -> None:
+        self.stale = True
+        self._redact_patterns = redact_patterns
+        self._listed = _listed_at_start()
+        self._needs_human: tuple[bool, bool] | None = None
+
+    def flush(self, snapshot: RunSnapshot) -> None:
+        self.stale = False
+        now = (sa.listed_state(snapshot.state), bool(snapshot.pending_approvals))
+        if now != self._listed:
+            updates: list[SearchAttributeUpdate[Any]] = [
+                sa.RUN_STATE.value_set(now[0]),
+                sa.PENDING_APPROVAL.value_set(now[1]),
+            ]
+            if self._listed is None:  # started without them: who and what this run is
+                updates += [
+                    sa.AGENT.value_set(snapshot.agent),
+                    sa.REQUESTER.value_set(snapshot.requester),
+                    sa.TRACE_ID.value_set(snapshot.trace_id),
+                ]
+            workflow.upsert_search_attributes(updates)
+            self._listed = now
+        needs = needs_human(snapshot)
+        if self._needs_human is not None and needs != self._needs_human:
+            report_to_parent(snapshot)
+        self._needs_human = needs
+        workflow.set_current_details(redact(current_details(snapshot), self._redact_patterns))
