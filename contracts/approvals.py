@@ -3,7 +3,12 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from contracts.hashing import canonical_json
+from contracts.identity import ActorId
+from contracts.limits import EDITED_ARGS_MAX_BYTES
+from contracts.strict import Name, Reason, RequiredReason, Sha256Hex, StrictBody
 
 
 class ApprovalRequest(BaseModel):
@@ -31,36 +36,46 @@ class ApprovalRequest(BaseModel):
         return self.action_id.rpartition("/")[2]
 
 
-class Decision(BaseModel):
+class Decision(StrictBody):
     """Body of the approve / reject update and signal.
 
     It must name the action and the hash of what the approver saw, so a decision
     can never authorize a different action.
     """
 
-    action_id: str = Field(min_length=1)
-    args_sha256: str = Field(min_length=64, max_length=64)
-    approver: str = Field(min_length=1)
-    reason: str = ""
+    action_id: Name
+    args_sha256: Sha256Hex
+    approver: ActorId
+    reason: Reason = ""
     # Approve with changed arguments: set edit and give the new arguments. The original
     # request (its hash above) stays as evidence; the new hash is recorded with it.
     edit: bool = False
     edited_args: dict[str, Any] | None = None
 
+    @model_validator(mode="after")
+    def _edits_bounded(self) -> "Decision":
+        if self.edited_args is not None:
+            size = len(canonical_json(self.edited_args).encode())
+            if size > EDITED_ARGS_MAX_BYTES:
+                raise ValueError(
+                    f"edited_args is {size} bytes of JSON, more than {EDITED_ARGS_MAX_BYTES}"
+                )
+        return self
 
-class CancelRequest(BaseModel):
-    by: str = Field(min_length=1)
-    reason: str = Field(min_length=1)
+
+class CancelRequest(StrictBody):
+    by: ActorId
+    reason: RequiredReason
 
 
-class ResetNote(BaseModel):
+class ResetNote(StrictBody):
     """Sent by `overseer reset` to the new run: who reset it, to which step, and why."""
 
-    by: str = Field(min_length=1)
-    reason: str = Field(min_length=1)
-    to_step: int = Field(ge=1)
+    by: ActorId
+    reason: RequiredReason
+    to_step: int = Field(ge=1, le=1_000_000)
     # Completed irreversible steps the reset re-runs (only with --force).
-    forced_over: list[str] = Field(default_factory=list)
+    forced_over: list[Reason] = Field(default_factory=list, max_length=1000)
 
 
 class DecisionReceipt(BaseModel):

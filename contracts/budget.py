@@ -1,6 +1,15 @@
 """Raising a run's budget while it lives (`overseer budget RUN --add ...`)."""
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
+
+from contracts.identity import ActorId
+from contracts.limits import (
+    MAX_COST_USD_ADDED,
+    MAX_STEPS_ADDED,
+    MAX_TOKENS_ADDED,
+    MAX_WALL_SECONDS_ADDED,
+)
+from contracts.strict import RequiredReason, StrictBody
 
 # What can be added, as the CLI and the update body name it, and the limit each raises.
 EXTENSIBLE = {
@@ -13,17 +22,19 @@ EXTENSIBLE = {
 }
 
 
-class BudgetExtension(BaseModel):
-    """Body of the `extend_budget` update (and signal): amounts to add to the limits."""
+class BudgetExtension(StrictBody):
+    """Body of the `extend_budget` update (and signal): amounts to add to the limits.
 
-    by: str = Field(min_length=1)
-    reason: str = Field(min_length=1)
-    steps: int = Field(default=0, ge=0)
-    tool_calls: int = Field(default=0, ge=0)
-    tokens: int = Field(default=0, ge=0)
-    cost_usd: float = Field(default=0, ge=0)
-    wall_seconds: float = Field(default=0, ge=0)
-    repeated_calls: int = Field(default=0, ge=0)
+    Strict numbers: `"5"`, `5.5` steps, `1e23` and infinities are refused, not coerced."""
+
+    by: ActorId
+    reason: RequiredReason
+    steps: int = Field(default=0, ge=0, le=MAX_STEPS_ADDED)
+    tool_calls: int = Field(default=0, ge=0, le=MAX_STEPS_ADDED)
+    tokens: int = Field(default=0, ge=0, le=MAX_TOKENS_ADDED)
+    cost_usd: float = Field(default=0, ge=0, le=MAX_COST_USD_ADDED)
+    wall_seconds: float = Field(default=0, ge=0, le=MAX_WALL_SECONDS_ADDED)
+    repeated_calls: int = Field(default=0, ge=0, le=MAX_STEPS_ADDED)
 
     @model_validator(mode="after")
     def _adds_something(self) -> "BudgetExtension":
@@ -35,8 +46,8 @@ class BudgetExtension(BaseModel):
         return {name: getattr(self, name) for name in EXTENSIBLE if getattr(self, name)}
 
 
-class OperatorNote(BaseModel):
+class OperatorNote(StrictBody):
     """Body of pause / resume: who and why."""
 
-    by: str = Field(min_length=1)
-    reason: str = Field(min_length=1)
+    by: ActorId
+    reason: RequiredReason

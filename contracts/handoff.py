@@ -1,8 +1,13 @@
 """Handoffs: an agent hands its task to a human (and waits) or to another agent (and ends)."""
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
+
+from contracts.identity import ActorId
+from contracts.limits import HUMAN_INPUT_MAX_CHARS
+from contracts.strict import StrictBody
 
 # The built-in tool a model calls to hand off; handled by the workflow, not an activity.
 HANDOFF_TOOL = "handoff"
@@ -25,8 +30,8 @@ class Handoff(BaseModel):
     at: datetime
 
 
-class HumanInput(BaseModel):
+class HumanInput(StrictBody):
     """Body of the `human_input` update and signal: the reply to a handoff to a human."""
 
-    by: str = Field(min_length=1)
-    text: str = Field(min_length=1)
+    by: ActorId
+    text: Annotated[str, StringConstraints(min_length=1, max_length=HUMAN_INPUT_MAX_CHARS)]

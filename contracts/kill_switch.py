@@ -5,19 +5,22 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from contracts.identity import ActorId
+from contracts.strict import Name, Reason, StrictBody
+
 KILL_SWITCH_WORKFLOW_ID = "overseer-kill-switches"
 KILL_SWITCH_WORKFLOW = "KillSwitchWorkflow"
 
 Scope = Literal["tool", "agent", "all"]
 
 
-class KillRequest(BaseModel):
+class KillRequest(StrictBody):
     """Body of the kill / unkill updates of the kill-switch workflow."""
 
     scope: Scope
-    name: str = ""  # the tool or agent; empty for "all"
-    by: str = Field(min_length=1)
-    reason: str = ""
+    name: Name | None = None  # the tool or agent; none for "all" (and never blank)
+    by: ActorId
+    reason: Reason = ""
 
     @model_validator(mode="after")
     def _named_unless_all(self) -> "KillRequest":
@@ -30,6 +33,11 @@ class KillRequest(BaseModel):
     @property
     def key(self) -> str:
         return "all" if self.scope == "all" else f"{self.scope}:{self.name}"
+
+    @property
+    def named(self) -> str:
+        """The tool's or agent's name; "" for a kill of all."""
+        return self.name or ""
 
 
 class KillRule(BaseModel):

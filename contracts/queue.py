@@ -1,7 +1,11 @@
 """Queue control: limits on concurrently active runs, kept by RunQueueWorkflow (a durable
 semaphore on Temporal, no side database). Plain JSON, so the `temporal` CLI can drive it."""
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
+
+from contracts.strict import Name, StrictBody
 
 RUN_QUEUE_WORKFLOW = "RunQueueWorkflow"
 DEFAULT_QUEUE_ID = "overseer-run-queue"
@@ -9,6 +13,8 @@ DEFAULT_PRIORITY = 5
 # Memo key where the queue publishes its limits, so a starter can read them from
 # `describe` (no worker needed) and decide whether a new run must join the queue.
 LIMITS_MEMO = "limits"
+# More concurrent runs than this is a typo, not a limit.
+MAX_QUEUE_LIMIT = 100_000
 
 
 class QueueSpec(BaseModel):
@@ -30,11 +36,13 @@ class QueueLimits(BaseModel):
     per_agent: dict[str, int] = Field(default_factory=dict)
 
 
-class LimitsChange(BaseModel):
+class LimitsChange(StrictBody):
     """Body of the `set_limits` update. 0 removes a limit; a field left out keeps it."""
 
-    overall: int | None = Field(default=None, ge=0)
-    per_agent: dict[str, int] = Field(default_factory=dict)
+    overall: int | None = Field(default=None, ge=0, le=MAX_QUEUE_LIMIT)
+    per_agent: dict[Name, Annotated[int, Field(ge=0, le=MAX_QUEUE_LIMIT)]] = Field(
+        default_factory=dict, max_length=1000
+    )
 
 
 class QueueTicket(BaseModel):
@@ -54,10 +62,10 @@ class SlotRelease(BaseModel):
     run_id: str = Field(min_length=1)
 
 
-class Reprioritize(BaseModel):
+class Reprioritize(StrictBody):
     """Body of the `reprioritize` update: move a waiting run."""
 
-    run_id: str = Field(min_length=1)
+    run_id: Name
     priority: int = Field(ge=0, le=9)
 
 

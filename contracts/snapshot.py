@@ -9,6 +9,7 @@ from contracts.artifacts import ArtifactRef
 from contracts.handoff import Handoff
 from contracts.states import RunState
 from contracts.steps import StepRecord
+from contracts.strict import StrictBody
 
 
 class BudgetUsage(BaseModel):
@@ -56,7 +57,7 @@ class RunSnapshot(BaseModel):
     handoff: Handoff | None = None
 
 
-class EventsQuery(BaseModel):
+class EventsQuery(StrictBody):
     after_seq: int = Field(default=0, ge=0)
 
 

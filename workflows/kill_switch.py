@@ -7,12 +7,14 @@ run that visibility did not list yet is stopped too.
 """
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from contracts.kill_switch import KILL_SWITCH_WORKFLOW, KillRequest, KillRule, KillSwitches
+from workflows.common.bodies import parse_update_body
 
 with workflow.unsafe.imports_passed_through():
     from activities.broadcast import broadcast_kill_switches
@@ -55,23 +57,33 @@ class KillSwitchWorkflow:
                 workflow.continue_as_new(self._switches)
 
     @workflow.update(name="kill")
-    def kill(self, request: KillRequest) -> KillSwitches:
-        rule = KillRule(**request.model_dump(), at=workflow.now())
+    def kill(self, body: Any) -> KillSwitches:
+        request = parse_update_body(KillRequest, body)
+        rule = KillRule(
+            scope=request.scope,
+            name=request.named,
+            by=request.by,
+            reason=request.reason,
+            at=workflow.now(),
+        )
         self._change([*self._switches.rules, rule])
         return self._switches
 
     @kill.validator
-    def _validate_kill(self, request: KillRequest) -> None:
+    def _validate_kill(self, body: Any) -> None:
+        request = parse_update_body(KillRequest, body)
         if any(rule.key == request.key for rule in self._switches.rules):
             raise ApplicationError(f"kill switch {request.key} is already on", type="Refused")
 
     @workflow.update(name="unkill")
-    def unkill(self, request: KillRequest) -> KillSwitches:
+    def unkill(self, body: Any) -> KillSwitches:
+        request = parse_update_body(KillRequest, body)
         self._change([rule for rule in self._switches.rules if rule.key != request.key])
         return self._switches
 
     @unkill.validator
-    def _validate_unkill(self, request: KillRequest) -> None:
+    def _validate_unkill(self, body: Any) -> None:
+        request = parse_update_body(KillRequest, body)
         if not any(rule.key == request.key for rule in self._switches.rules):
             on = ", ".join(rule.key for rule in self._switches.rules) or "none"
             raise ApplicationError(f"no kill switch {request.key} is on (on: {on})", type="Refused")

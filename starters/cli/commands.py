@@ -13,7 +13,7 @@ from starters.cli.demo import DEMO_GOAL, run_demo
 from starters.cli.follow import follow
 from starters.cli.pipeline_commands import cancel as cancel_pipeline
 from starters.cli.pipeline_commands import decide as decide_in_pipeline
-from starters.cli.pipeline_commands import run_pipeline
+from starters.cli.pipeline_commands import run_pipeline, watch_pipeline
 from starters.cli.pipeline_commands import status as pipeline_status
 from starters.cli.render import approval_block, event_line, snapshot_text
 from starters.cli.views import inbox, top, watch
@@ -21,7 +21,7 @@ from starters.client.artifacts import read_artifact
 from starters.client.cassette import cassette_from_history
 from starters.client.connection import connect, task_queue, temporal_address
 from starters.client.listing import list_runs
-from starters.client.pipelines import is_pipeline
+from starters.client.pipelines import agent_run, is_pipeline
 from starters.client.queue import queue_positions
 from starters.client.recovery import reset_run, retry_run
 from starters.client.runs import RunClient, start_run
@@ -135,9 +135,10 @@ async def cmd_status(args: argparse.Namespace) -> int:
 
 async def cmd_events(args: argparse.Namespace) -> int:
     client = await connect()
+    run = await agent_run(client, args.run, "events")
     if args.follow:
         return await _watch(client, args.run, args.after)
-    for event in await RunClient(client, args.run).events(args.after):
+    for event in await run.events(args.after):
         print(event_line(event))
     return 0
 
@@ -189,7 +190,10 @@ async def cmd_cassette(args: argparse.Namespace) -> int:
 
 
 async def cmd_watch(args: argparse.Namespace) -> int:
-    return await watch(await connect(), args.run)
+    client = await connect()
+    if await is_pipeline(client, args.run):
+        return await watch_pipeline(client, args.run)
+    return await watch(client, args.run)
 
 
 async def cmd_inbox(args: argparse.Namespace) -> int:
@@ -201,7 +205,7 @@ async def cmd_top(args: argparse.Namespace) -> int:
 
 
 async def cmd_steps(args: argparse.Namespace) -> int:
-    steps = await RunClient(await connect(), args.run).steps()
+    steps = await (await agent_run(await connect(), args.run, "steps")).steps()
     print(
         f"{'STEP':>4}  {'TURN':>4}  {'KIND':<12} {'EFFECT':<12} {'STATUS':<10} {'RE-RUN':<7} WHAT"
     )
@@ -217,15 +221,19 @@ async def cmd_steps(args: argparse.Namespace) -> int:
 async def cmd_reset(args: argparse.Namespace) -> int:
     if args.force and not args.reason:
         raise OverseerError("--force needs --reason: a forced reset is recorded with why")
+    client = await connect()
+    await agent_run(client, args.run, "reset")
     new_run = await reset_run(
-        await connect(), args.run, args.to_step, args.user, args.reason or "reset", args.force
+        client, args.run, args.to_step, args.user, args.reason or "reset", args.force
     )
     print(f"reset run {args.run} to step {args.to_step}: it goes on as Temporal run {new_run}")
     return 0
 
 
 async def cmd_retry(args: argparse.Namespace) -> int:
-    new_id = await retry_run(await connect(), args.run, task_queue())
+    client = await connect()
+    await agent_run(client, args.run, "retry")
+    new_id = await retry_run(client, args.run, task_queue())
     print(f"started run {new_id} (retry of {args.run})")
     return 0
 

@@ -9,9 +9,10 @@ from contracts.errors import OverseerError
 from contracts.events import EventKind, RunEvent
 from contracts.kill_switch import KillRequest, KillSwitches, Scope
 from contracts.snapshot import BudgetUsage, RunSnapshot
+from starters.cli.arguments import OneLineParser, actor_arg, name_arg, reason_arg
 from starters.client.connection import connect, task_queue
 from starters.client.kill_switches import KillSwitchClient
-from starters.client.pipelines import is_pipeline
+from starters.client.pipelines import agent_run
 from starters.client.runs import RunClient
 
 PAUSE_EPILOG = """\
@@ -59,7 +60,7 @@ examples:
 
 
 def _formatted(
-    sub: "argparse._SubParsersAction[argparse.ArgumentParser]", name: str, summary: str, epilog: str
+    sub: "argparse._SubParsersAction[OneLineParser]", name: str, summary: str, epilog: str
 ) -> argparse.ArgumentParser:
     return sub.add_parser(
         name,
@@ -71,24 +72,30 @@ def _formatted(
 
 
 def _run_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run", help="run id (the workflow id), as printed by `overseer run`")
+    parser.add_argument(
+        "run", type=name_arg, help="run id (the workflow id), as printed by `overseer run`"
+    )
 
 
 def _who(parser: argparse.ArgumentParser, required: bool, why: str) -> None:
-    parser.add_argument("--as", dest="user", required=required, help="your user id (recorded)")
-    parser.add_argument("--reason", required=required, help=why)
+    parser.add_argument(
+        "--as", dest="user", type=actor_arg, required=required, help="your user id (recorded)"
+    )
+    parser.add_argument("--reason", type=reason_arg, required=required, help=why)
 
 
 def _scope_args(parser: argparse.ArgumentParser, with_list: bool) -> None:
     scope = parser.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--tool", metavar="NAME", help="a tool, e.g. write_file")
-    scope.add_argument("--agent", metavar="NAME", help="every tool call of this agent's runs")
+    scope.add_argument("--tool", type=name_arg, metavar="NAME", help="a tool, e.g. write_file")
+    scope.add_argument(
+        "--agent", type=name_arg, metavar="NAME", help="every tool call of this agent's runs"
+    )
     scope.add_argument("--all", action="store_true", help="every tool call of every run")
     if with_list:
         scope.add_argument("--list", action="store_true", help="the kill switches now on")
 
 
-def add_governance_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def add_governance_commands(sub: "argparse._SubParsersAction[OneLineParser]") -> None:
     p = _formatted(sub, "pause", "hold a run before its next step or tool call", PAUSE_EPILOG)
     _run_arg(p)
     _who(p, required=True, why="why (recorded in the run's events)")
@@ -120,8 +127,10 @@ def add_governance_commands(sub: "argparse._SubParsersAction[argparse.ArgumentPa
 
     p = _formatted(sub, "unkill", "turn a kill switch off again", KILL_EPILOG)
     _scope_args(p, with_list=False)
-    p.add_argument("--as", dest="user", required=True, help="your user id (recorded)")
-    p.add_argument("--reason", default="", help="why")
+    p.add_argument(
+        "--as", dest="user", type=actor_arg, required=True, help="your user id (recorded)"
+    )
+    p.add_argument("--reason", type=reason_arg, default="", help="why")
     p.set_defaults(handler=cmd_unkill)
 
     p = _formatted(
@@ -142,13 +151,7 @@ def add_governance_commands(sub: "argparse._SubParsersAction[argparse.ArgumentPa
 
 async def _agent_run(run_id: str, command: str) -> RunClient:
     """The run to act on; a pipeline is refused (its steps are the runs)."""
-    client = await connect()
-    if await is_pipeline(client, run_id):
-        raise OverseerError(
-            f"{run_id} is a pipeline: {command} one of its step runs "
-            f"(ids {run_id}.<step>, listed by `overseer status {run_id}`)"
-        )
-    return RunClient(client, run_id)
+    return await agent_run(await connect(), run_id, command)
 
 
 def _state_line(snapshot: RunSnapshot) -> str:
@@ -239,7 +242,7 @@ async def cmd_budget(args: argparse.Namespace) -> int:
         for line in budget_lines(snapshot.budget):
             print(line)
         return 0
-    extension = BudgetExtension(by=args.user, reason=args.reason, **amounts)
+    extension = BudgetExtension.model_validate({"by": args.user, "reason": args.reason, **amounts})
     usage = await run.control("extend_budget", extension, BudgetUsage)
     added = ", ".join(f"{key} +{value:g}" for key, value in amounts.items())
     print(f"raised the budget of run {args.run} as {args.user}: {added}")
@@ -252,9 +255,10 @@ async def cmd_budget(args: argparse.Namespace) -> int:
 
 
 def _scope(args: argparse.Namespace) -> tuple[Scope, str]:
-    if args.tool:
+    # `is not None`: an empty name is refused by its type, never read as "all".
+    if args.tool is not None:
         return "tool", args.tool
-    if args.agent:
+    if args.agent is not None:
         return "agent", args.agent
     return "all", ""
 

@@ -4,6 +4,16 @@ import argparse
 import getpass
 from pathlib import Path
 
+from starters.cli.arguments import (
+    LIMIT,
+    PORT,
+    SEQUENCE,
+    STEP,
+    OneLineParser,
+    actor_arg,
+    name_arg,
+    reason_arg,
+)
 from starters.cli.commands import (
     cmd_approve,
     cmd_artifact,
@@ -38,29 +48,37 @@ environment:
 
 
 def _run_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run", help="run id (the workflow id), as printed by `overseer run`")
+    parser.add_argument(
+        "run", type=name_arg, help="run id (the workflow id), as printed by `overseer run`"
+    )
 
 
 def _decision_args(parser: argparse.ArgumentParser, reason_required: bool) -> None:
     _run_arg(parser)
-    parser.add_argument("action", nargs="?", help="action id; may be left out if only one waits")
-    parser.add_argument("--as", dest="user", required=True, help="your user id (the approver)")
-    parser.add_argument("--reason", required=reason_required, default="", help="why")
+    parser.add_argument(
+        "action", nargs="?", type=name_arg, help="action id; may be left out if only one waits"
+    )
+    parser.add_argument(
+        "--as", dest="user", type=actor_arg, required=True, help="your user id (the approver)"
+    )
+    parser.add_argument(
+        "--reason", type=reason_arg, required=reason_required, default="", help="why"
+    )
     parser.add_argument(
         "--sha256", help="the args hash you reviewed; refused if the pending action differs"
     )
 
 
-def _add_process_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _add_process_commands(sub: "argparse._SubParsersAction[OneLineParser]") -> None:
     """The processes: the embedded server, a worker, the demo."""
     p = sub.add_parser("server", help="start the embedded Temporal dev server (and Web UI)")
-    p.add_argument("--ui-port", type=int, default=8233, help="Web UI port (default 8233)")
+    p.add_argument("--ui-port", type=PORT, default=8233, help="Web UI port (default 8233)")
     p.set_defaults(handler=cmd_server)
 
     p = sub.add_parser("worker", help="run workflows and activities until SIGTERM / Ctrl-C")
     p.add_argument("--log-format", choices=["json", "text"], default="json")
     p.add_argument(
-        "--metrics-port", type=int, help="serve Prometheus metrics on this port (/metrics)"
+        "--metrics-port", type=PORT, help="serve Prometheus metrics on this port (/metrics)"
     )
     p.add_argument(
         "--config",
@@ -72,11 +90,11 @@ def _add_process_commands(sub: "argparse._SubParsersAction[argparse.ArgumentPars
     p = sub.add_parser("demo", help="a demo agent run on the embedded server, end to end")
     p.add_argument("--auto-approve", action="store_true", help="approve without asking")
     p.add_argument("--goal", default=None, help="the demo run's goal")
-    p.add_argument("--ui-port", type=int, default=8233)
+    p.add_argument("--ui-port", type=PORT, default=8233)
     p.set_defaults(handler=cmd_demo)
 
 
-def _add_start_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _add_start_commands(sub: "argparse._SubParsersAction[OneLineParser]") -> None:
     """Starting runs: from a file, again (retry), from a step (reset), a cassette of one."""
     p = sub.add_parser("run", help="start an agent run (agent file) or a pipeline (pipeline file)")
     p.add_argument(
@@ -85,7 +103,9 @@ def _add_start_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser
         help="agent or pipeline YAML file, e.g. agents/demo.yaml, agents/demo-pipeline.yaml",
     )
     p.add_argument("--goal", required=True, help="what the agent (or pipeline) should achieve")
-    p.add_argument("--as", dest="user", default=getpass.getuser(), help="requester id")
+    p.add_argument(
+        "--as", dest="user", type=actor_arg, default=getpass.getuser(), help="requester id"
+    )
     p.add_argument(
         "--watch", action="store_true", help="stream events until it ends or waits for a human"
     )
@@ -118,19 +138,19 @@ def _add_start_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser
         help="re-run a run from step N (Temporal reset); refused over completed irreversible steps",
     )
     _run_arg(p)
-    p.add_argument("--to-step", type=int, required=True, help="step number from `overseer steps`")
+    p.add_argument("--to-step", type=STEP, required=True, help="step number from `overseer steps`")
     p.add_argument("--force", action="store_true", help="reset even over irreversible steps")
-    p.add_argument("--reason", help="why (required with --force; recorded)")
-    p.add_argument("--as", dest="user", default=getpass.getuser())
+    p.add_argument("--reason", type=reason_arg, help="why (required with --force; recorded)")
+    p.add_argument("--as", dest="user", type=actor_arg, default=getpass.getuser())
     p.set_defaults(handler=cmd_reset)
 
 
-def _add_view_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _add_view_commands(sub: "argparse._SubParsersAction[OneLineParser]") -> None:
     """Reading runs: lists, one run's state, events, steps and artifacts."""
     p = sub.add_parser("ls", help="list runs and pipelines, newest first")
     p.add_argument("--state", choices=ALL_STATES, help="only runs in this state")
     p.add_argument("--agent", help="only runs of this agent (a pipeline's: pipeline:NAME)")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=LIMIT, default=20)
     p.set_defaults(handler=cmd_ls)
 
     p = sub.add_parser("status", help="a run's state, step, budget and pending approvals")
@@ -146,12 +166,14 @@ def _add_view_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]
     p.set_defaults(handler=cmd_inbox)
 
     p = sub.add_parser("top", help="runs and pipelines counted by agent and state")
-    p.add_argument("--limit", type=int, default=1000, help="look at this many recent runs")
+    p.add_argument("--limit", type=LIMIT, default=1000, help="look at this many recent runs")
     p.set_defaults(handler=cmd_top)
 
     p = sub.add_parser("events", help="a run's event log")
     _run_arg(p)
-    p.add_argument("--after", type=int, default=0, help="only events after this sequence number")
+    p.add_argument(
+        "--after", type=SEQUENCE, default=0, help="only events after this sequence number"
+    )
     p.add_argument(
         "--follow", action="store_true", help="stream until it ends or waits for a human"
     )
@@ -169,7 +191,7 @@ def _add_view_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]
     p.set_defaults(handler=cmd_artifact)
 
 
-def _add_decision_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _add_decision_commands(sub: "argparse._SubParsersAction[OneLineParser]") -> None:
     """A human's decisions: approve, reject, reply, cancel."""
     p = sub.add_parser("approve", help="approve one pending action")
     _decision_args(p, reason_required=False)
@@ -181,19 +203,19 @@ def _add_decision_commands(sub: "argparse._SubParsersAction[argparse.ArgumentPar
 
     p = sub.add_parser("reply", help="answer a run that handed its task to a human (blocked)")
     _run_arg(p)
-    p.add_argument("--as", dest="user", required=True, help="your user id")
+    p.add_argument("--as", dest="user", type=actor_arg, required=True, help="your user id")
     p.add_argument("--text", required=True, help="your reply; the agent gets it")
     p.set_defaults(handler=cmd_reply)
 
     p = sub.add_parser("cancel", help="cancel a run, recording who and why")
     _run_arg(p)
-    p.add_argument("--reason", required=True)
-    p.add_argument("--as", dest="user", default=getpass.getuser())
+    p.add_argument("--reason", type=reason_arg, required=True)
+    p.add_argument("--as", dest="user", type=actor_arg, default=getpass.getuser())
     p.set_defaults(handler=cmd_cancel)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="overseer",
         description="Durable, supervised AI agent runs on Temporal.",
         epilog=ENVIRONMENT_HELP,

@@ -5,11 +5,12 @@ from collections.abc import Callable
 
 from contracts.errors import OverseerError
 from contracts.queue import LimitsChange, QueueLimits, QueueView, Reprioritize
+from starters.cli.arguments import QUEUE_LIMIT, OneLineParser, name_arg
 from starters.client.connection import connect, task_queue
 from starters.client.queue import QueueClient, queue_id
 
 
-def add_queue_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def add_queue_commands(sub: "argparse._SubParsersAction[OneLineParser]") -> None:
     p = sub.add_parser("queue", help="the run queue: limits on active runs, waiting runs")
     queue = p.add_subparsers(dest="queue_command", required=True, metavar="ACTION")
 
@@ -17,14 +18,16 @@ def add_queue_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]
     p.set_defaults(handler=cmd_queue_ls)
 
     p = queue.add_parser("reprioritize", help="give a waiting run a new priority (0 first)")
-    p.add_argument("run", help="run id of a waiting run")
+    p.add_argument("run", type=name_arg, help="run id of a waiting run")
     p.add_argument("priority", type=int, choices=range(10), metavar="PRIORITY", help="0..9")
     p.set_defaults(handler=cmd_queue_reprioritize)
 
     p = queue.add_parser(
         "release", help="free the slot of a run that ended without telling the queue"
     )
-    p.add_argument("run", help="run id, e.g. of a run terminated with the temporal CLI")
+    p.add_argument(
+        "run", type=name_arg, help="run id, e.g. of a run terminated with the temporal CLI"
+    )
     p.set_defaults(handler=cmd_queue_release)
 
     p = queue.add_parser("limits", help="show limits, or set them (0 removes a limit)")
@@ -36,7 +39,7 @@ def add_queue_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]
         metavar=("NAME", "N"),
         help="at most N active runs of this agent (repeatable)",
     )
-    p.add_argument("--all", type=int, metavar="N", help="at most N active runs in all")
+    p.add_argument("--all", type=QUEUE_LIMIT, metavar="N", help="at most N active runs in all")
     p.set_defaults(handler=cmd_queue_limits)
 
 

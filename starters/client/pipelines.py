@@ -13,6 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from contracts.approvals import ApprovalRequest, CancelRequest
 from contracts.errors import OverseerError
 from contracts.pipeline import PIPELINE_WORKFLOW_NAME, PipelineSnapshot, PipelineSpec
+from starters.client.runs import RunClient
 from starters.files.pipeline_file import load_pipeline_file
 from workers.telemetry import TRACER_NAME, current_trace_id
 
@@ -28,6 +29,17 @@ async def is_pipeline(client: Client, run_id: str) -> bool:
             raise OverseerError(f"no run {run_id!r} in this namespace") from None
         raise OverseerError(f"run {run_id}: {error.message}") from None
     return described.workflow_type == PIPELINE_WORKFLOW_NAME
+
+
+async def agent_run(client: Client, run_id: str, command: str) -> RunClient:
+    """The run to act on; a pipeline id is refused, naming what to use instead (its steps
+    are the runs)."""
+    if await is_pipeline(client, run_id):
+        raise OverseerError(
+            f"{run_id} is a pipeline, not a run: {command} takes one of its step runs "
+            f"(ids {run_id}.<step>, listed by `overseer status {run_id}`)"
+        )
+    return RunClient(client, run_id)
 
 
 async def start_pipeline(

@@ -78,11 +78,12 @@ async def reset_run(
             ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE,
         ],
     )
+    # Built before the reset, so a note that cannot be sent never leaves a half-done reset.
+    note = ResetNote(by=by, reason=reason, to_step=to_step, forced_over=over)
     try:
         response = await client.workflow_service.reset_workflow_execution(request)
     except RPCError as error:
         raise OverseerError(f"reset of {run_id} refused by Temporal: {error.message}") from None
-    note = ResetNote(by=by, reason=reason, to_step=to_step, forced_over=over)
     await client.get_workflow_handle(run_id, run_id=response.run_id).signal("record_reset", note)
     return response.run_id
 

@@ -5,7 +5,6 @@ step, and one rollback across steps when the pipeline is canceled or fails."""
 import asyncio
 from typing import Any
 
-from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
@@ -19,6 +18,7 @@ from contracts.pipeline import (
     PipelineSpec,
     PipelineState,
 )
+from workflows.common.bodies import BodyRefused, parse_body, parse_update_body
 from workflows.common.child_progress import CHILD_PROGRESS_SIGNAL
 from workflows.pipeline.board import PipelineBoard
 from workflows.pipeline.children import ChildRuns
@@ -157,20 +157,21 @@ class PipelineWorkflow:
         )
 
     @workflow.update(name="cancel")
-    def cancel(self, request: CancelRequest) -> PipelineSnapshot:
-        self._request_cancel(request)
+    def cancel(self, body: Any) -> PipelineSnapshot:
+        self._request_cancel(parse_update_body(CancelRequest, body))
         return self.snapshot()
 
     @cancel.validator
-    def _validate_cancel(self, request: CancelRequest) -> None:
+    def _validate_cancel(self, body: Any) -> None:
+        parse_update_body(CancelRequest, body)
         self._check_running()
 
     @workflow.signal(name="cancel")
     def cancel_signal(self, body: Any = None) -> None:
         try:
-            request = CancelRequest.model_validate(body)
+            request = parse_body(CancelRequest, body)
             self._check_running()
-        except (ValidationError, DecisionRefused) as error:
+        except (BodyRefused, DecisionRefused) as error:
             self._note("signal_rejected", "", detail=f"cancel signal refused: {error}")
             return
         self._request_cancel(request)
@@ -209,8 +210,8 @@ class PipelineWorkflow:
 
     async def _forward_decision(self, name: str, body: Any) -> None:
         try:
-            decision = Decision.model_validate(body)
-        except ValidationError as error:
+            decision = parse_body(Decision, body)
+        except BodyRefused as error:
             self._note("signal_rejected", "", detail=f"{name} signal refused: {error}")
             return
         owners = [

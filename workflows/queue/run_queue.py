@@ -8,6 +8,7 @@ through validated updates, and read it with the `queue` query.
 """
 
 import asyncio
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -27,6 +28,7 @@ from contracts.queue import (
     SlotGranted,
     SlotRelease,
 )
+from workflows.common.bodies import parse_update_body
 from workflows.queue.book import QueueBook
 
 
@@ -101,23 +103,24 @@ class RunQueueWorkflow:
     # -- operators --------------------------------------------------------------------------
 
     @workflow.update(name="reprioritize")
-    def reprioritize(self, change: Reprioritize) -> QueuedRun:
-        queued = self._book.reprioritize(change)
+    def reprioritize(self, body: Any) -> QueuedRun:
+        queued = self._book.reprioritize(parse_update_body(Reprioritize, body))
         self._changed = True
         return queued
 
     @reprioritize.validator
-    def _validate_reprioritize(self, change: Reprioritize) -> None:
-        self._book.check_reprioritize(change)
+    def _validate_reprioritize(self, body: Any) -> None:
+        self._book.check_reprioritize(parse_update_body(Reprioritize, body))
 
     @workflow.update(name="set_limits")
-    def set_limits(self, change: LimitsChange) -> QueueLimits:
-        self._book.set_limits(change)
+    def set_limits(self, body: Any) -> QueueLimits:
+        self._book.set_limits(parse_update_body(LimitsChange, body))
         self._changed = True
         return self._book.state.limits
 
     @set_limits.validator
-    def _validate_set_limits(self, change: LimitsChange) -> None:
+    def _validate_set_limits(self, body: Any) -> None:
+        change = parse_update_body(LimitsChange, body)
         if change.overall is None and not change.per_agent:
             raise ValueError("nothing to change: give an overall limit or per-agent limits")
 

@@ -11,15 +11,18 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from temporalio import workflow
 
 from contracts.approvals import CancelRequest, ResetNote
 from contracts.budget import BudgetExtension, OperatorNote
+from contracts.errors import one_line
 from contracts.events import EventKind, RunEvent
+from contracts.identity import actor_id_problem
 from contracts.kill_switch import KillSwitches
 from contracts.snapshot import BudgetUsage, RunSnapshot
 from contracts.spec import RunSpec
+from workflows.common.bodies import BodyRefused, parse_body, parse_update_body
 from workflows.run.approval_book import ApprovalBook, DecisionRefused
 from workflows.run.budget_check import ExtensionRefused, check_extension, extend
 from workflows.run.ledger import RunLedger
@@ -55,52 +58,51 @@ class RunControls:
     # -- updates (validated, synchronous) -------------------------------------------------
 
     @workflow.update(name="cancel")
-    def cancel(self, request: CancelRequest) -> RunSnapshot:
-        self._request_cancel(request)
+    def cancel(self, body: Any) -> RunSnapshot:
+        self._request_cancel(parse_update_body(CancelRequest, body))
         return self.snapshot()
 
     @cancel.validator
-    def _validate_cancel(self, request: CancelRequest) -> None:
+    def _validate_cancel(self, body: Any) -> None:
+        parse_update_body(CancelRequest, body)
         self._check_not_ended()
 
     @workflow.update(name="pause")
-    def pause(self, note: OperatorNote) -> RunSnapshot:
-        self._pause(note)
+    def pause(self, body: Any) -> RunSnapshot:
+        self._pause(parse_update_body(OperatorNote, body))
         return self.snapshot()
 
     @pause.validator
-    def _validate_pause(self, note: OperatorNote) -> None:
+    def _validate_pause(self, body: Any) -> None:
+        parse_update_body(OperatorNote, body)
         self._check_pause()
 
     @workflow.update(name="resume")
-    def resume(self, note: OperatorNote) -> RunSnapshot:
-        self._resume(note)
+    def resume(self, body: Any) -> RunSnapshot:
+        self._resume(parse_update_body(OperatorNote, body))
         return self.snapshot()
 
     @resume.validator
-    def _validate_resume(self, note: OperatorNote) -> None:
+    def _validate_resume(self, body: Any) -> None:
+        parse_update_body(OperatorNote, body)
         self._check_resume()
 
     @workflow.update(name="extend_budget")
-    def extend_budget(self, extension: BudgetExtension) -> BudgetUsage:
-        self._extend(extension)
+    def extend_budget(self, body: Any) -> BudgetUsage:
+        self._extend(parse_update_body(BudgetExtension, body))
         return self._budget.model_copy()
 
     @extend_budget.validator
-    def _validate_extend_budget(self, extension: BudgetExtension) -> None:
-        self._check_extension(extension)
+    def _validate_extend_budget(self, body: Any) -> None:
+        self._check_extension(parse_update_body(BudgetExtension, body))
 
     # -- the same as signals: loose body, validated here -----------------------------------
 
     @workflow.signal(name="cancel")
     def cancel_signal(self, body: Any = None) -> None:
-        try:
-            request = CancelRequest.model_validate(body)
-            self._check_not_ended()
-        except (ValidationError, DecisionRefused) as error:
-            self._refuse_signal("cancel", body, error)
-            return
-        self._request_cancel(request)
+        self._signal_control(
+            "cancel", body, CancelRequest, lambda _: self._check_not_ended(), self._request_cancel
+        )
 
     @workflow.signal(name="pause")
     def pause_signal(self, body: Any = None) -> None:
@@ -124,8 +126,8 @@ class RunControls:
     def kill_switches_signal(self, body: Any = None) -> None:
         """From the kill-switch workflow: the rules now in force (a newer version wins)."""
         try:
-            switches = KillSwitches.model_validate(body)
-        except ValidationError as error:
+            switches = parse_body(KillSwitches, body)
+        except BodyRefused as error:
             self._refuse_signal("kill_switches", body, error)
             return
         if switches.version <= self._kill_switches.version:
@@ -137,8 +139,8 @@ class RunControls:
     @workflow.signal(name="record_reset")
     def record_reset(self, body: Any = None) -> None:
         try:
-            note = ResetNote.model_validate(body)
-        except ValidationError as error:
+            note = parse_body(ResetNote, body)
+        except BodyRefused as error:
             self._refuse_signal("record_reset", body, error)
             return
         forced = f"; forced over: {', '.join(note.forced_over)}" if note.forced_over else ""
@@ -159,18 +161,22 @@ class RunControls:
         # The SDK drops a signal whose body fails to deserialize with only a log line,
         # so the handler takes any JSON and validates it here, where a refusal is recorded.
         try:
-            parsed = model.model_validate(body)
+            parsed = parse_body(model, body)
             check(parsed)
-        except (ValidationError, DecisionRefused) as error:
+        except (BodyRefused, DecisionRefused) as error:
             self._refuse_signal(name, body, error)
             return
         apply(parsed)
 
     def _refuse_signal(self, name: str, body: Any, error: Exception) -> None:
-        reason = _one_line(error)
+        # The sender is named only if the body names a valid actor id: a refused body is
+        # hostile until shown otherwise, and the audit log shows what it records as typed.
         who = (body.get("approver") or body.get("by")) if isinstance(body, dict) else None
-        actor = f"user:{who}" if isinstance(who, str) and who else "unknown"
-        self._note(EventKind.SIGNAL_REJECTED, actor, f"{name} signal refused: {reason}")
+        valid = isinstance(who, str) and actor_id_problem(who) is None
+        actor = f"user:{who}" if valid else "unknown"
+        self._note(
+            EventKind.SIGNAL_REJECTED, actor, f"{name} signal refused: {one_line(str(error))}"
+        )
 
     def _check_pause(self) -> None:
         self._check_not_ended()
@@ -213,11 +219,3 @@ class RunControls:
         self._cancel_request = request
         if self._drive_task is not None:
             self._drive_task.cancel()
-
-
-def _one_line(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        return f"{where}: {first['msg']}"
-    return str(error)

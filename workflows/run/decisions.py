@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 from contracts.approvals import Decision, DecisionReceipt
 from contracts.events import EventKind, RunEvent
 from contracts.hashing import action_hash, canonical_json
+from workflows.common.bodies import parse_update_body
 from workflows.run.approval_book import ApprovalBook, DecisionRefused, Verdict
 from workflows.run.gate import argument_error
 from workflows.run.metrics import RunMetrics
@@ -49,20 +50,20 @@ class RunDecisions:
     # -- updates (validated, synchronous) -----------------------------------------------
 
     @workflow.update(name="approve")
-    async def approve(self, decision: Decision) -> DecisionReceipt:
-        return await self._decide_when_open(decision, "approved")
+    async def approve(self, body: Any) -> DecisionReceipt:
+        return await self._decide_when_open(parse_update_body(Decision, body), "approved")
 
     @approve.validator
-    def _validate_approve(self, decision: Decision) -> None:
-        self._check_decision(decision, "approved")
+    def _validate_approve(self, body: Any) -> None:
+        self._check_decision(parse_update_body(Decision, body), "approved")
 
     @workflow.update(name="reject")
-    async def reject(self, decision: Decision) -> DecisionReceipt:
-        return await self._decide_when_open(decision, "rejected")
+    async def reject(self, body: Any) -> DecisionReceipt:
+        return await self._decide_when_open(parse_update_body(Decision, body), "rejected")
 
     @reject.validator
-    def _validate_reject(self, decision: Decision) -> None:
-        self._check_decision(decision, "rejected")
+    def _validate_reject(self, body: Any) -> None:
+        self._check_decision(parse_update_body(Decision, body), "rejected")
 
     # -- the same as signals: loose body, validated here ---------------------------------
 

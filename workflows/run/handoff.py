@@ -8,7 +8,6 @@ with the handoff in its result; whoever started it (a pipeline) continues with t
 
 from typing import Any
 
-from pydantic import ValidationError
 from temporalio import workflow
 
 from contracts.approvals import CancelRequest
@@ -17,6 +16,7 @@ from contracts.handoff import HUMAN, Handoff, HandoffRequest, HumanInput
 from contracts.model_io import Message, ToolCall
 from contracts.spec import RunSpec
 from contracts.states import RunState
+from workflows.common.bodies import BodyRefused, parse_body, parse_update_body
 from workflows.run.approval_book import DecisionRefused
 from workflows.run.ledger import RunLedger
 
@@ -79,20 +79,21 @@ class Handoffs:
     # -- the reply: update (validated) and signal --------------------------------------
 
     @workflow.update(name="human_input")
-    def human_input(self, reply: HumanInput) -> int:
+    def human_input(self, body: Any) -> int:
         """Returns the sequence number of the recorded `human_input` event."""
-        return self._accept_reply(reply)
+        return self._accept_reply(parse_update_body(HumanInput, body))
 
     @human_input.validator
-    def _validate_human_input(self, reply: HumanInput) -> None:
+    def _validate_human_input(self, body: Any) -> None:
+        parse_update_body(HumanInput, body)
         self._check_waiting_for_human()
 
     @workflow.signal(name="human_input")
     def human_input_signal(self, body: Any = None) -> None:
         try:
-            reply = HumanInput.model_validate(body)
+            reply = parse_body(HumanInput, body)
             self._check_waiting_for_human()
-        except (ValidationError, DecisionRefused) as error:
+        except (BodyRefused, DecisionRefused) as error:
             self._refuse_signal("human_input", body, error)
             return
         self._accept_reply(reply)
