@@ -3,6 +3,9 @@ semaphore on Temporal, no side database). Plain JSON, so the `temporal` CLI can 
 
 from pydantic import BaseModel, Field
 
+from contracts.limits import NAME_MAX_CHARS, SPEC_MAX_CONCURRENT_RUNS
+from contracts.strict import StrictBody
+
 RUN_QUEUE_WORKFLOW = "RunQueueWorkflow"
 DEFAULT_QUEUE_ID = "overseer-run-queue"
 DEFAULT_PRIORITY = 5
@@ -11,16 +14,16 @@ DEFAULT_PRIORITY = 5
 LIMITS_MEMO = "limits"
 
 
-class QueueSpec(BaseModel):
+class QueueSpec(StrictBody):
     """How a run joins the queue (RunSpec.queue). A run without it never waits in a queue."""
 
     # Workflow id of the queue to join; one queue per namespace is the normal case.
-    queue_id: str = Field(default=DEFAULT_QUEUE_ID, min_length=1)
+    queue_id: str = Field(default=DEFAULT_QUEUE_ID, min_length=1, max_length=NAME_MAX_CHARS)
     # Lower goes first; equal priorities go in order of arrival.
     priority: int = Field(default=DEFAULT_PRIORITY, ge=0, le=9)
     # Runs of this agent active at once, from the agent file. The operator's limit for the
     # agent (`overseer queue limits --agent`) wins over it.
-    max_concurrent_runs: int | None = Field(default=None, ge=1)
+    max_concurrent_runs: int | None = Field(default=None, ge=1, le=SPEC_MAX_CONCURRENT_RUNS)
 
 
 class QueueLimits(BaseModel):
