@@ -87,27 +87,35 @@ def load_pipeline_file(path: Path, *, goal: str, requester: str, trace_id: str) 
     except ValidationError as error:
         raise OverseerError(f"{path}: {validation_problem(error, '(top level)')}") from None
     _check_references(path, pipeline)
+    if len(goal) > GOAL_MAX_CHARS:
+        raise OverseerError(f"--goal is {len(goal)} characters, more than {GOAL_MAX_CHARS}")
 
-    def agent(file: str) -> RunSpec:
-        loaded, workspace = load_agent_file(path.parent / file)
-        # The pipeline renders each child's goal; this one is a placeholder.
-        return run_spec(loaded, workspace, goal=goal, requester=requester, trace_id=trace_id)
+    def agent(file: str, where: str) -> RunSpec:
+        try:
+            loaded, workspace = load_agent_file(path.parent / file)
+            # The pipeline renders each child's goal; this one is a placeholder.
+            return run_spec(loaded, workspace, goal=goal, requester=requester, trace_id=trace_id)
+        except OverseerError as error:  # named from the pipeline file down to the problem
+            raise OverseerError(f"{path}: {where}: {error}") from None
 
     steps = [
         PipelineStep(
             name=entry.name,
-            agent=agent(entry.agent),
+            agent=agent(entry.agent, f"steps.{index}.agent"),
             goal=entry.goal,
             input=entry.input,
             output_schema=entry.output_schema,
             for_each=entry.for_each,
             concurrency=entry.concurrency,
             on_failure=entry.on_failure,
-            fallback=agent(entry.fallback) if entry.fallback else None,
+            fallback=agent(entry.fallback, f"steps.{index}.fallback") if entry.fallback else None,
         )
-        for entry in pipeline.steps
+        for index, entry in enumerate(pipeline.steps)
     ]
-    agents = {spec.agent: spec for spec in (agent(file) for file in pipeline.agents)}
+    agents = {
+        spec.agent: spec
+        for spec in (agent(file, f"agents.{i}") for i, file in enumerate(pipeline.agents))
+    }
     try:
         spec = PipelineSpec(
             name=pipeline.name,

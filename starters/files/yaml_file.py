@@ -99,17 +99,20 @@ def read_yaml(path: Path, what: str = "file") -> dict[str, Any]:
     """The file's top-level mapping; any problem is an OverseerError naming the file (and
     the line, where there is one)."""
     text = _text(path, what)
-    loader = _StrictLoader(text)
+    loader: _StrictLoader | None = None
     try:
+        loader = _StrictLoader(text)  # refuses control characters already
         raw = loader.get_single_data()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f" line {mark.line + 1}:" if mark else ""
-        problem = error.problem or error.context or "not valid YAML"
-        raise OverseerError(one_line(f"{path}:{where} {problem}")) from None
+        problem = "; ".join(part for part in (error.context, error.problem) if part)
+        raise OverseerError(one_line(f"{path}:{where} {problem or 'not valid YAML'}")) from None
     except yaml.reader.ReaderError as error:
+        line = text[: error.position].count("\n") + 1
+        character = chr(error.character) if isinstance(error.character, int) else error.character
         raise OverseerError(
-            one_line(f"{path}: character {error.character!r} is not allowed in YAML")
+            one_line(f"{path}: line {line}: character {character!r} is not allowed in YAML")
         ) from None
     except yaml.YAMLError:
         raise OverseerError(f"{path}: not valid YAML") from None
@@ -118,7 +121,8 @@ def read_yaml(path: Path, what: str = "file") -> dict[str, Any]:
         # integer of more digits than Python converts.
         raise OverseerError(one_line(f"{path}: a value cannot be read: {error}")) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(raw, dict):
         raise OverseerError(f"{path}: expected a mapping of settings at the top level")
     return raw
