@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer
 
+from contracts.strict import StrictBody
+
 
 class CompactModel(BaseModel):
     @model_serializer(mode="wrap")
@@ -38,3 +40,12 @@ def _defaults(model: type[BaseModel]) -> dict[str, Any]:
             if not field.is_required()
         }
     return defaults
+
+
+class CompactSpec(CompactModel):
+    """A compact model a person writes (in an agent or pipeline file) and a workflow
+    carries: as strict as a StrictBody (unknown fields refused, no coercion from strings, no
+    infinite or NaN floats). Strict also holds when history is read back: it is JSON that
+    these same models wrote."""
+
+    model_config = StrictBody.model_config

@@ -23,3 +23,29 @@ MAX_STEPS_ADDED = 100_000
 MAX_TOKENS_ADDED = 1_000_000_000
 MAX_COST_USD_ADDED = 1_000_000.0
 MAX_WALL_SECONDS_ADDED = 365 * 24 * 3600.0
+
+# Agent and pipeline files (starters.files), and the specs they become.
+# A file is read whole before it is parsed: hand-written settings are a few KiB.
+SPEC_FILE_MAX_BYTES = 1024 * 1024
+# Nesting of YAML collections in such a file (a JSON schema rarely passes 10).
+SPEC_FILE_MAX_DEPTH = 32
+# An agent's instructions (its system prompt), in characters.
+INSTRUCTIONS_MAX_CHARS = 100_000
+# An output_schema, as canonical JSON, and its nesting.
+OUTPUT_SCHEMA_MAX_BYTES = 64 * 1024
+# Serialized RunSpec / PipelineSpec: far below Temporal's 2 MB payload limit, because a
+# RunSpec rides in every start and continue-as-new event, and a pipeline carries several.
+RUN_SPEC_MAX_BYTES = 256 * 1024
+PIPELINE_SPEC_MAX_BYTES = 1024 * 1024
+# Numbers in a spec: limits a run starts with (an operator can raise them later, see
+# MAX_*_ADDED) and timeouts.
+SPEC_MAX_STEPS = 10_000
+SPEC_MAX_TOOL_CALLS = 100_000
+SPEC_MAX_TOKENS = 1_000_000_000
+SPEC_MAX_COST_USD = 1_000_000.0
+SPEC_MAX_WAIT_SECONDS = 365 * 24 * 3600.0  # a run's wall clock, an approval's wait
+SPEC_MAX_CALL_SECONDS = 24 * 3600.0  # one model or tool call, heartbeats, retry intervals
+SPEC_MAX_CONCURRENT_RUNS = 10_000
+# An agent's or pipeline's one-line description, and a path written in a file.
+DESCRIPTION_MAX_CHARS = 2_000
+PATH_MAX_CHARS = 4_096

@@ -5,7 +5,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from contracts.artifacts import ArtifactRef
-from contracts.compact import CompactModel
+from contracts.compact import CompactModel, CompactSpec
+from contracts.limits import (
+    NAME_MAX_CHARS,
+    SPEC_MAX_CALL_SECONDS,
+    SPEC_MAX_STEPS,
+    SPEC_MAX_TOKENS,
+)
+from contracts.strict import StrictBody
 
 
 class ToolCall(BaseModel):
@@ -49,12 +56,12 @@ class Usage(BaseModel):
         )
 
 
-class ScriptedCall(BaseModel):
-    tool: str
+class ScriptedCall(StrictBody):
+    tool: str = Field(max_length=NAME_MAX_CHARS)
     args: dict[str, Any] = Field(default_factory=dict)
 
 
-class ScriptTurn(BaseModel):
+class ScriptTurn(StrictBody):
     """One scripted model turn: some text and, optionally, tool calls.
 
     A turn without tool calls is the final answer.
@@ -64,28 +71,32 @@ class ScriptTurn(BaseModel):
     tool_calls: list[ScriptedCall] = Field(default_factory=list)
     # Played this many times in a row (a polling loop, a long benchmark run): the script,
     # which every model call carries, stays short however many turns it plays.
-    repeat: int = Field(default=1, ge=1)
+    repeat: int = Field(default=1, ge=1, le=SPEC_MAX_STEPS)
 
 
-class ModelPrice(BaseModel):
+# Dollars per million tokens no model comes near: a typo guard, not a price list.
+_MAX_PRICE = 10_000.0
+
+
+class ModelPrice(StrictBody):
     """US dollars per million tokens."""
 
-    input_per_mtok: float = Field(ge=0)
-    output_per_mtok: float = Field(ge=0)
+    input_per_mtok: float = Field(ge=0, le=_MAX_PRICE)
+    output_per_mtok: float = Field(ge=0, le=_MAX_PRICE)
 
 
-class ModelSpec(CompactModel):
+class ModelSpec(CompactSpec):
     """Which model plans the run. API keys are named by env var, never inlined."""
 
     provider: Literal["scripted", "openai", "anthropic", "replay"] = "scripted"
-    name: str = "scripted-planner"
-    version: str = "1"
+    name: str = Field(default="scripted-planner", min_length=1, max_length=NAME_MAX_CHARS)
+    version: str = Field(default="1", max_length=NAME_MAX_CHARS)
     base_url: str | None = None
     api_key_env: str | None = None
-    temperature: float | None = None
-    max_output_tokens: int | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_output_tokens: int | None = Field(default=None, ge=1, le=SPEC_MAX_TOKENS)
     # How long one HTTP call may take before it counts as a (retryable) timeout.
-    timeout_seconds: float = Field(default=120.0, gt=0)
+    timeout_seconds: float = Field(default=120.0, gt=0, le=SPEC_MAX_CALL_SECONDS)
     # Overrides the built-in price table for this model.
     price: ModelPrice | None = None
     # Run this model's calls on their own task queue (a model pool with its own

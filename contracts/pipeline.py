@@ -8,22 +8,27 @@ from pydantic import BaseModel, Field, model_validator
 
 from contracts.approvals import ApprovalRequest
 from contracts.handoff import Handoff
+from contracts.limits import GOAL_MAX_CHARS, NAME_MAX_CHARS
 from contracts.snapshot import RunResult
 from contracts.spec import RunSpec
 from contracts.states import RunState
+from contracts.strict import StrictBody
 
 PIPELINE_WORKFLOW_NAME = "PipelineWorkflow"
 
 FailurePolicy = Literal["fail", "skip", "fallback"]
 ChildRole = Literal["agent", "fallback", "handoff"]
+# Children per history segment before continuing as new: a typo guard (Temporal suggests
+# continuing long before this).
+_MAX_CHILDREN = 100_000
 
 
-class PipelineStep(BaseModel):
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+class PipelineStep(StrictBody):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=NAME_MAX_CHARS)
     # The agent's run spec; its goal is rendered from `goal` and the step's input.
     agent: RunSpec
     # The child's goal: `{input}` becomes the step's input (JSON), `{goal}` the pipeline's.
-    goal: str = "{input}"
+    goal: str = Field(default="{input}", max_length=GOAL_MAX_CHARS)
     # Input field -> reference: `goal`, `item` (in a fan-out), `<step>` or `<step>.<path>`.
     input: dict[str, str] = Field(default_factory=dict)
     # JSON schema the step's output must satisfy before it is passed on.
@@ -41,10 +46,10 @@ class PipelineStep(BaseModel):
         return self
 
 
-class PipelineSpec(BaseModel):
+class PipelineSpec(StrictBody):
     """The input of PipelineWorkflow."""
 
-    name: str
+    name: str = Field(min_length=1, max_length=NAME_MAX_CHARS)
     goal: str
     steps: list[PipelineStep] = Field(min_length=1)
     # Agents a step may hand its task to, by name (step and fallback agents are included).
@@ -55,7 +60,7 @@ class PipelineSpec(BaseModel):
     # Continue as new once this many children started in one segment (also whenever
     # Temporal suggests it), so a large fan-out's history stays small. None: only when
     # suggested.
-    continue_as_new_after_children: int | None = Field(default=None, ge=1)
+    continue_as_new_after_children: int | None = Field(default=None, ge=1, le=_MAX_CHILDREN)
     # Set only on a pipeline's later segments: the state carried over.
     carried: "PipelineCarry | None" = None
 

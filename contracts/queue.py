@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from contracts.limits import NAME_MAX_CHARS, SPEC_MAX_CONCURRENT_RUNS
 from contracts.strict import Name, StrictBody
 
 RUN_QUEUE_WORKFLOW = "RunQueueWorkflow"
@@ -17,16 +18,16 @@ LIMITS_MEMO = "limits"
 MAX_QUEUE_LIMIT = 100_000
 
 
-class QueueSpec(BaseModel):
+class QueueSpec(StrictBody):
     """How a run joins the queue (RunSpec.queue). A run without it never waits in a queue."""
 
     # Workflow id of the queue to join; one queue per namespace is the normal case.
-    queue_id: str = Field(default=DEFAULT_QUEUE_ID, min_length=1)
+    queue_id: str = Field(default=DEFAULT_QUEUE_ID, min_length=1, max_length=NAME_MAX_CHARS)
     # Lower goes first; equal priorities go in order of arrival.
     priority: int = Field(default=DEFAULT_PRIORITY, ge=0, le=9)
     # Runs of this agent active at once, from the agent file. The operator's limit for the
     # agent (`overseer queue limits --agent`) wins over it.
-    max_concurrent_runs: int | None = Field(default=None, ge=1)
+    max_concurrent_runs: int | None = Field(default=None, ge=1, le=SPEC_MAX_CONCURRENT_RUNS)
 
 
 class QueueLimits(BaseModel):

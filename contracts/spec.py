@@ -6,14 +6,23 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from contracts.artifacts import ArtifactRef
-from contracts.compact import CompactModel
+from contracts.compact import CompactSpec
+from contracts.limits import (
+    INSTRUCTIONS_MAX_CHARS,
+    NAME_MAX_CHARS,
+    SPEC_MAX_COST_USD,
+    SPEC_MAX_STEPS,
+    SPEC_MAX_TOKENS,
+    SPEC_MAX_TOOL_CALLS,
+    SPEC_MAX_WAIT_SECONDS,
+)
 from contracts.model_io import ModelSpec
 from contracts.queue import QueueSpec
 from contracts.retries import RetryConfig
 
 
-class PolicySpec(CompactModel):
-    version: str = "default-1"
+class PolicySpec(CompactSpec):
+    version: str = Field(default="default-1", max_length=NAME_MAX_CHARS)
     # Tools whose calls wait for a human decision. None means: every irreversible
     # tool the agent may call.
     require_approval: list[str] | None = None
@@ -23,7 +32,7 @@ class PolicySpec(CompactModel):
     # Four-eyes: the run's requester may not approve its own run's actions.
     four_eyes: bool = False
     # An approval request expires after this long; None: it waits for ever.
-    approval_timeout_seconds: float | None = Field(default=None, gt=0)
+    approval_timeout_seconds: float | None = Field(default=None, gt=0, le=SPEC_MAX_WAIT_SECONDS)
     # On expiry: "reject" (the model is told) or "block" (the run waits in blocked for a human).
     on_approval_expiry: Literal["reject", "block"] = "reject"
     # When a budget is exhausted: "block" (wait for `overseer budget --add`) or "fail".
@@ -45,28 +54,28 @@ class PolicySpec(CompactModel):
         return patterns
 
 
-class BudgetSpec(CompactModel):
+class BudgetSpec(CompactSpec):
     """Limits of one run; None means unlimited. Each can be raised while the run lives."""
 
     # One step is one planning turn of the model.
-    max_steps: int = Field(default=20, ge=1)
-    max_tool_calls: int | None = Field(default=None, ge=1)
-    max_tokens: int | None = Field(default=None, ge=1)  # input + output
-    max_cost_usd: float | None = Field(default=None, gt=0)
-    max_wall_seconds: float | None = Field(default=None, gt=0)
+    max_steps: int = Field(default=20, ge=1, le=SPEC_MAX_STEPS)
+    max_tool_calls: int | None = Field(default=None, ge=1, le=SPEC_MAX_TOOL_CALLS)
+    max_tokens: int | None = Field(default=None, ge=1, le=SPEC_MAX_TOKENS)  # input + output
+    max_cost_usd: float | None = Field(default=None, gt=0, le=SPEC_MAX_COST_USD)
+    max_wall_seconds: float | None = Field(default=None, gt=0, le=SPEC_MAX_WAIT_SECONDS)
     # Loop detection: the same tool with the same arguments this many times in a row.
-    max_repeated_calls: int | None = Field(default=None, ge=1)
+    max_repeated_calls: int | None = Field(default=None, ge=1, le=SPEC_MAX_STEPS)
 
 
-class RunSpec(CompactModel):
+class RunSpec(CompactSpec):
     """The input of AgentRunWorkflow. Holds no secrets: keys are named, not inlined."""
 
-    agent: str
+    agent: str = Field(min_length=1, max_length=NAME_MAX_CHARS)
     goal: str
     # The whole goal, when `goal` is only a preview (a pipeline step's large input): the
     # model activity reads it from the artifact store.
     goal_artifact: ArtifactRef | None = None
-    instructions: str = ""
+    instructions: str = Field(default="", max_length=INSTRUCTIONS_MAX_CHARS)
     model: ModelSpec = Field(default_factory=ModelSpec)
     # Tried in order when the model is unavailable (circuit open, retries exhausted).
     fallback_models: list[ModelSpec] = Field(default_factory=list)
@@ -88,7 +97,7 @@ class RunSpec(CompactModel):
     retry_of: str | None = None
     # Continue as new after this many model turns in one segment (also whenever Temporal
     # suggests it), so a long run's history stays small. None: only when suggested.
-    continue_as_new_after_steps: int | None = Field(default=None, ge=1)
+    continue_as_new_after_steps: int | None = Field(default=None, ge=1, le=SPEC_MAX_STEPS)
     # Wait in `created` for a slot of this run queue (limits on active runs, priority).
     # None: the run starts at once and never touches a queue.
     queue: QueueSpec | None = None

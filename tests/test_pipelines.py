@@ -3,6 +3,7 @@ concurrency limit, failure policies, approvals inside children, cancel with roll
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowFailureError
@@ -73,7 +74,7 @@ async def test_a_contract_violation_is_caught_and_reprompted_before_the_next_ste
     ]
 
 
-def fan_out_spec(workspace: Path, items: list[object], **work: object) -> PipelineSpec:
+def fan_out_spec(workspace: Path, items: list[object], **work: Any) -> PipelineSpec:
     planner = scripted_agent(
         workspace, "planner", '{"items": ' + str(items).replace("'", '"') + "}"
     )

@@ -26,6 +26,7 @@ from starters.client.queue import queue_positions
 from starters.client.recovery import reset_run, retry_run
 from starters.client.runs import RunClient, start_run
 from starters.files.pipeline_file import is_pipeline_file
+from starters.files.preflight import check_run_file
 from starters.server import ServerAddress, check_port, launch, stop, wait_until_up
 from workers.config import load_worker_config
 from workers.log_format import configure_logging
@@ -80,6 +81,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 
 
 async def cmd_run(args: argparse.Namespace) -> int:
+    check_run_file(args.agent_file, args.goal, args.user)  # refused before connecting
     if is_pipeline_file(args.agent_file):  # a pipeline file has `steps:`
         return await run_pipeline(args)
     client = await connect()

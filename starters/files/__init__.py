@@ -1,2 +1,2 @@
 """Agent and pipeline files: YAML read strictly into RunSpecs and pipeline specs.
-Imports contracts only."""
+Imports contracts, and the tool registry of activities (to check tool names)."""
