@@ -201,7 +201,9 @@ async def test_with_no_fallback_the_run_waits_blocked_and_resumes(
         client, make_spec(tmp_path, model=openai_model(primary)), model_worker.task_queue
     )
     blocked = await wait_for(handle, lambda s: s.state is RunState.BLOCKED)
-    assert blocked.blocked_reason == "circuit_open"
+    assert blocked.blocked_reason == (
+        "circuit_open: openai/gpt-4o-mini: openai returned HTTP 500: upstream failed"
+    )
 
     primary.default = chat(FINAL, 3, 4)  # the provider recovers
     result: RunResult = await handle.result()
