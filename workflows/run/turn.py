@@ -139,7 +139,6 @@ class RunTurn:
                 raise RunFailed(dead_letter_reason(f"model {spec.model.name}", error)) from None
 
     def _model_unavailable(self, model: ModelSpec, unavailable: Unavailable) -> None:
-        # The circuit's own message names the last error; other details already are it.
         self._note(
             EventKind.MODEL_UNAVAILABLE,
             SYSTEM,
