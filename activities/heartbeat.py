@@ -1,8 +1,8 @@
 """Heartbeat while a long call is in flight, so a dead worker or a cancel is noticed in seconds."""
 
 import asyncio
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
 
 from temporalio import activity
 
@@ -19,7 +19,11 @@ def _interval() -> float:
     return min(MAX_HEARTBEAT_INTERVAL_SECONDS, timeout.total_seconds() / 3)
 
 
-async def heartbeat_while(work: Awaitable[T], interval: float | None = None) -> T:
+async def heartbeat_while(
+    work: Awaitable[T], interval: float | None = None, details: Sequence[Any] = ()
+) -> T:
+    """`work`'s result, heartbeating meanwhile; each heartbeat sends `details` again (a bare
+    heartbeat would replace what an earlier attempt left in them)."""
     task = asyncio.ensure_future(work)
     every = interval if interval is not None else _interval()
     try:
@@ -27,7 +31,7 @@ async def heartbeat_while(work: Awaitable[T], interval: float | None = None) -> 
             done, _ = await asyncio.wait({task}, timeout=every)
             if done:
                 return task.result()
-            activity.heartbeat()
+            activity.heartbeat(*details)
     finally:
         # Reached on cancel too: the in-flight call must not outlive the activity.
         task.cancel()

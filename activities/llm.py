@@ -11,7 +11,7 @@ from activities.artifacts import ArtifactStore, default_store
 from activities.errors import UNKNOWN_PROVIDER
 from activities.heartbeat import heartbeat_while
 from activities.payloads import expand, offload
-from activities.providers import ModelProvider
+from activities.providers import ModelProvider, attempts
 from activities.providers.anthropic_messages import AnthropicMessages
 from activities.providers.breaker import BreakerBoard
 from activities.providers.http_errors import PROVIDER_MALFORMED_RESPONSE, PROVIDER_UNAVAILABLE
@@ -85,14 +85,18 @@ class ModelActivities:
         breaker.before_call()
         full, history = await self._full_request(request)
         try:
-            response = await heartbeat_while(provider.complete(full))
-        except ApplicationError as error:
-            if error.type in ENDPOINT_FAILURES and breaker.record_failure():
+            response = await heartbeat_while(provider.complete(full), details=attempts.carried())
+        except Exception as error:
+            failed = error.type if isinstance(error, ApplicationError) else None
+            if failed in ENDPOINT_FAILURES and breaker.record_failure(attempts.error_text(error)):
                 activity.metric_meter().create_counter(
                     "overseer_circuit_openings", "Circuit breakers opened, by endpoint"
                 ).add(1, {"endpoint": spec.endpoint})
+            attempts.record_failure(error)
             raise
         breaker.record_success()
+        response.attempts = activity.info().attempt
+        response.last_retry_error = attempts.last_retry_error()
         await self._keep_out_of_history(response, full, history)
         price = price_for(spec)
         if price is None:

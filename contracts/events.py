@@ -16,6 +16,9 @@ class EventKind(StrEnum):
     TOOL_DENIED = "tool_denied"
     TOOL_RESULT = "tool_result"
     TOOL_FAILED = "tool_failed"
+    # A call of a multi-call turn not run because an earlier one was denied, refused or
+    # rejected (the call id is the evidence, the reason the detail).
+    TOOL_SKIPPED = "tool_skipped"
     MODEL_TURN = "model_turn"
     # A model could not answer (circuit open, retries exhausted); the next one is tried.
     MODEL_UNAVAILABLE = "model_unavailable"

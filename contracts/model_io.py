@@ -14,6 +14,10 @@ from contracts.limits import (
 )
 from contracts.strict import StrictBody
 
+# What of a model's unparsable tool arguments is kept (in history and the conversation).
+RAW_ARGUMENTS_MAX_CHARS = 8_000
+CUT_MARKER = "...[cut]"
+
 
 class ToolCall(BaseModel):
     """One tool call the model asked for, arguments already parsed."""
@@ -24,6 +28,17 @@ class ToolCall(BaseModel):
     # Set when the model sent arguments that are not a JSON object: the call is not
     # executed, the model is told.
     argument_error: str | None = None
+    # What the model sent when it did not parse, so the conversation echoes its own text
+    # back (not `{}`) and it can see its mistake. Cut to a bound: a model's garbage must
+    # not grow history.
+    raw_arguments: str | None = Field(default=None, max_length=RAW_ARGUMENTS_MAX_CHARS)
+
+    @classmethod
+    def unparsed(cls, id: str, name: str, raw: str, error: str) -> "ToolCall":
+        """A call whose arguments the provider could not read as a JSON object."""
+        if len(raw) > RAW_ARGUMENTS_MAX_CHARS:
+            raw = raw[: RAW_ARGUMENTS_MAX_CHARS - len(CUT_MARKER)] + CUT_MARKER
+        return cls(id=id, name=name, argument_error=error, raw_arguments=raw)
 
 
 class Message(BaseModel):
@@ -142,3 +157,7 @@ class ModelResponse(BaseModel):
     request_fingerprint: str = ""
     # Set when `text` is only a preview of a very long answer.
     text_artifact: ArtifactRef | None = None
+    # Which attempt of the activity answered, and the error that made the one before it
+    # fail (see activities/llm.py): the run shows them on its model_turn event.
+    attempts: int = 1
+    last_retry_error: str = ""

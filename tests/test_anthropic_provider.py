@@ -141,3 +141,45 @@ async def test_client_errors_are_not_retryable(server: CannedServer, status: int
     assert failure.value.non_retryable
     assert failure.value.type == "ProviderRequestRejected"
     assert failure.value.message == f"anthropic returned HTTP {status}: bad"
+
+
+async def test_tool_input_that_is_not_an_object_is_echoed_back_wrapped(
+    server: CannedServer,
+) -> None:
+    message = {
+        "id": "msg_02",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-20250514",
+        "content": [{"type": "tool_use", "id": "toolu_9", "name": "read_file", "input": "{pa"}],
+        "stop_reason": "tool_use",
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
+    server.responses += [CannedResponse(200, message), CannedResponse(200, message)]
+    [call] = (await AnthropicMessages().complete(request_for(server))).tool_calls
+    assert (call.argument_error, call.raw_arguments) == ("tool input is not a JSON object", "{pa")
+
+    follow_up = request_for(server)
+    follow_up.messages += [
+        Message(role="assistant", tool_calls=[call]),
+        Message(role="tool", content="denied", tool_call_id="toolu_9", is_error=True),
+    ]
+    await AnthropicMessages().complete(follow_up)
+    [echoed] = server.requests[1].body["messages"][3]["content"]
+    # The Messages API takes only an object as input: the model's text goes back wrapped.
+    assert echoed == {
+        "type": "tool_use",
+        "id": "toolu_9",
+        "name": "read_file",
+        "input": {"INVALID_JSON": "{pa"},
+    }
+
+
+async def test_a_200_without_content_is_a_malformed_response(server: CannedServer) -> None:
+    server.responses.append(CannedResponse(200, {"type": "message", "role": "assistant"}))
+    with pytest.raises(ApplicationError) as failure:
+        await AnthropicMessages().complete(request_for(server))
+    assert (failure.value.type, failure.value.non_retryable) == ("ProviderMalformedResponse", False)
+    assert (
+        failure.value.message == "anthropic sent a malformed response: no content list in the body"
+    )

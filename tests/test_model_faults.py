@@ -11,7 +11,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.worker import Worker
 
 from activities.llm import ModelActivities
-from activities.providers.breaker import BreakerBoard
+from activities.providers.breaker import BreakerBoard, BreakerSettings
 from contracts.events import EventKind
 from contracts.model_io import ModelSpec
 from contracts.snapshot import RunResult
@@ -130,6 +130,9 @@ async def test_a_timeout_is_retried(
     assert result.state is RunState.COMPLETED
     assert len(primary.requests) == 2
     assert (await snapshot(handle)).budget.input_tokens == 7  # the timed-out call counts nothing
+    [turn] = [e for e in await events(handle) if e.kind is EventKind.MODEL_TURN]
+    assert turn.detail.startswith("asks for nothing (final answer) after 2 attempts; last error: ")
+    assert "openai timed out" in turn.detail
 
 
 async def test_invalid_tool_arguments_are_fed_back_to_the_model(
@@ -147,11 +150,41 @@ async def test_invalid_tool_arguments_are_fed_back_to_the_model(
     )
     result: RunResult = await handle.result()
     assert result.state is RunState.COMPLETED
-    told = primary.requests[1].body["messages"][-1]
+    asked, told = primary.requests[1].body["messages"][-2:]
+    # The model sees what it sent (not `{}`), next to why it was refused.
+    assert asked["tool_calls"][0]["function"] == {"name": "read_file", "arguments": "{pa"}
     assert told["role"] == "tool" and told["tool_call_id"] == "c9"
     assert told["content"].startswith(
         "denied: call to 'read_file' denied: arguments are not valid JSON"
     )
+
+
+async def test_calls_skipped_after_a_denied_one_are_recorded_with_why(
+    client: Client, model_worker: Worker, primary: CannedServer, tmp_path: Path
+) -> None:
+    three = {
+        "role": "assistant",
+        "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "list_files", "arguments": "{}"}},
+            {"id": "c2", "type": "function", "function": {"name": "rm_rf", "arguments": "{}"}},
+            {"id": "c3", "type": "function", "function": {"name": "read_file", "arguments": "{}"}},
+        ],
+    }
+    primary.responses += [chat(three, 10, 5), chat(FINAL, 10, 5)]
+    handle = await start(
+        client, make_spec(tmp_path, model=openai_model(primary)), model_worker.task_queue
+    )
+    result: RunResult = await handle.result()
+    assert result.state is RunState.COMPLETED
+
+    denied = "denied: tool 'rm_rf' is not in the tools of agent 'tester'"
+    [skipped] = [e for e in await events(handle) if e.kind is EventKind.TOOL_SKIPPED]
+    assert (skipped.evidence, skipped.detail) == (
+        ["c3", "c2"],
+        f"read_file: call c2 did not run ({denied})",
+    )
+    told = {m["tool_call_id"]: m["content"] for m in primary.requests[1].body["messages"][-3:]}
+    assert told["c3"] == f"skipped: call c2 did not run ({denied})"
 
 
 async def test_the_breaker_opens_falls_back_and_closes_again(
@@ -201,7 +234,9 @@ async def test_with_no_fallback_the_run_waits_blocked_and_resumes(
         client, make_spec(tmp_path, model=openai_model(primary)), model_worker.task_queue
     )
     blocked = await wait_for(handle, lambda s: s.state is RunState.BLOCKED)
-    assert blocked.blocked_reason == "circuit_open"
+    assert blocked.blocked_reason == (
+        "circuit_open: openai/gpt-4o-mini: openai returned HTTP 500: upstream failed"
+    )
 
     primary.default = chat(FINAL, 3, 4)  # the provider recovers
     result: RunResult = await handle.result()
@@ -212,3 +247,37 @@ async def test_with_no_fallback_the_run_waits_blocked_and_resumes(
     assert (RunState.PLANNING, RunState.BLOCKED) in transitions
     assert (RunState.BLOCKED, RunState.PLANNING) in transitions
     assert (await snapshot(handle)).blocked_reason is None
+
+
+async def test_a_200_without_choices_is_named_while_the_run_waits(
+    client: Client, model_worker: Worker, primary: CannedServer, tmp_path: Path
+) -> None:
+    primary.default = CannedResponse(200, {"id": "chatcmpl-x", "object": "chat.completion"})
+    handle = await start(
+        client, make_spec(tmp_path, model=openai_model(primary)), model_worker.task_queue
+    )
+    cause = "openai sent a malformed response: no choices in the body"
+    blocked = await wait_for(handle, lambda s: s.state is RunState.BLOCKED)
+    assert blocked.blocked_reason == f"circuit_open: openai/gpt-4o-mini: {cause}"
+    [unavailable] = [e for e in await events(handle) if e.kind is EventKind.MODEL_UNAVAILABLE]
+    assert unavailable.detail.endswith(f"; last error: {cause}")
+
+    primary.default = chat(FINAL, 3, 4)
+    assert (await handle.result()).state is RunState.COMPLETED
+
+
+async def test_retried_attempts_and_the_last_error_show_on_the_model_turn(
+    client: Client, task_queue: str, primary: CannedServer, tmp_path: Path
+) -> None:
+    rate_limited = CannedResponse(429, {"error": {"message": "Rate limit reached"}})
+    overloaded = CannedResponse(503, {"error": {"message": "overloaded"}})
+    primary.responses += [rate_limited, overloaded, chat(FINAL, 3, 4)]
+    patient = ModelActivities(BreakerBoard(BreakerSettings(failure_threshold=5)))
+    async with build_worker(client, task_queue, WorkerConfig(), patient):
+        handle = await start(client, make_spec(tmp_path, model=openai_model(primary)), task_queue)
+        assert (await handle.result()).state is RunState.COMPLETED
+        [turn] = [e for e in await events(handle) if e.kind is EventKind.MODEL_TURN]
+    assert turn.detail == (
+        "asks for nothing (final answer) after 3 attempts; "
+        "last error: openai returned HTTP 503: overloaded"
+    )

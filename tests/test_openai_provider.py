@@ -8,7 +8,14 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.providers.openai_chat import OpenAIChat
-from contracts.model_io import Message, ModelRequest, ModelSpec, ToolCall, ToolSchema
+from contracts.model_io import (
+    RAW_ARGUMENTS_MAX_CHARS,
+    Message,
+    ModelRequest,
+    ModelSpec,
+    ToolCall,
+    ToolSchema,
+)
 from tests.http_fixture import CannedResponse, CannedServer, canned_server
 
 server = pytest.fixture(canned_server)
@@ -155,3 +162,50 @@ async def test_transient_statuses_are_retryable(server: CannedServer, status: in
     with pytest.raises(ApplicationError) as failure:
         await OpenAIChat().complete(request_for(server))
     assert (failure.value.type, failure.value.non_retryable) == ("ProviderUnavailable", False)
+
+
+async def test_unparsable_arguments_are_kept_and_echoed_as_the_model_sent_them(
+    server: CannedServer,
+) -> None:
+    broken = {"id": "c1", "type": "function", "function": {"name": "read_file", "arguments": "{pa"}}
+    server.responses += [
+        CannedResponse(200, completion({"role": "assistant", "tool_calls": [broken]})),
+        CannedResponse(200, completion({"role": "assistant", "content": "ok"})),
+    ]
+    [call] = (await OpenAIChat().complete(request_for(server))).tool_calls
+    assert (call.arguments, call.raw_arguments) == ({}, "{pa")
+
+    follow_up = request_for(server)
+    follow_up.messages += [
+        Message(role="assistant", tool_calls=[call]),
+        Message(role="tool", content="denied", tool_call_id="c1", is_error=True),
+    ]
+    await OpenAIChat().complete(follow_up)
+    echoed = server.requests[1].body["messages"][4]["tool_calls"][0]["function"]
+    assert echoed == {"name": "read_file", "arguments": "{pa"}
+
+
+def test_what_is_kept_of_unparsable_arguments_is_bounded() -> None:
+    call = ToolCall.unparsed("c1", "write_file", "{" + "x" * 50_000, "not JSON")
+    assert call.raw_arguments is not None
+    assert len(call.raw_arguments) == RAW_ARGUMENTS_MAX_CHARS
+    assert call.raw_arguments.endswith("...[cut]")
+
+
+@pytest.mark.parametrize(
+    ("body", "missing"),
+    [
+        ({"id": "chatcmpl-1", "object": "chat.completion"}, "no choices in the body"),
+        ({"choices": []}, "no choices in the body"),
+        ({"choices": [{"index": 0}]}, "no message in choices[0]"),
+        ([1, 2], "the body is a JSON list, not an object"),
+    ],
+)
+async def test_a_200_without_a_completion_names_what_is_missing(
+    server: CannedServer, body: object, missing: str
+) -> None:
+    server.responses.append(CannedResponse(200, body))
+    with pytest.raises(ApplicationError) as failure:
+        await OpenAIChat().complete(request_for(server))
+    assert failure.value.type == "ProviderMalformedResponse"
+    assert failure.value.message == f"openai sent a malformed response: {missing}"

@@ -4,6 +4,7 @@ The key comes from the environment variable named by `api_key_env` (default
 ANTHROPIC_API_KEY); `base_url` points at a proxy or a compatible server.
 """
 
+import json
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_KEY_ENV = "ANTHROPIC_API_KEY"
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
+INVALID_INPUT_KEY = "INVALID_JSON"
 
 
 def _assistant_blocks(message: Message) -> list[dict[str, Any]]:
@@ -23,10 +25,19 @@ def _assistant_blocks(message: Message) -> list[dict[str, Any]]:
     if message.content:
         blocks.append({"type": "text", "text": message.content})
     blocks += [
-        {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+        {"type": "tool_use", "id": call.id, "name": call.name, "input": _wire_input(call)}
         for call in message.tool_calls
     ]
     return blocks
+
+
+def _wire_input(call: ToolCall) -> dict[str, Any]:
+    # The Messages API takes only an object as `input`: what the model sent that was not
+    # one goes back wrapped, as Anthropic's docs suggest for invalid tool JSON, so the
+    # model sees its own text rather than `{}`.
+    if call.raw_arguments is not None:
+        return {INVALID_INPUT_KEY: call.raw_arguments}
+    return call.arguments
 
 
 def _wire_messages(messages: list[Message]) -> list[dict[str, Any]]:
@@ -76,16 +87,17 @@ def request_body(request: ModelRequest) -> dict[str, Any]:
 
 
 def _tool_call(block: dict[str, Any]) -> ToolCall:
-    call = ToolCall(id=str(block.get("id", "")), name=str(block.get("name", "")))
+    call_id, name = str(block.get("id", "")), str(block.get("name", ""))
     arguments = block.get("input")
     if not isinstance(arguments, dict):
-        return call.model_copy(update={"argument_error": "tool input is not a JSON object"})
-    return call.model_copy(update={"arguments": arguments})
+        raw = arguments if isinstance(arguments, str) else json.dumps(arguments)
+        return ToolCall.unparsed(call_id, name, raw, "tool input is not a JSON object")
+    return ToolCall(id=call_id, name=name, arguments=arguments)
 
 
 def parse_response(request: ModelRequest, body: Any) -> ModelResponse:
     if not isinstance(body, dict) or not isinstance(body.get("content"), list):
-        raise malformed(PROVIDER, "no content list")
+        raise malformed(PROVIDER, "no content list in the body")
     blocks = [block for block in body["content"] if isinstance(block, dict)]
     usage = body.get("usage") or {}
     model = str(body.get("model") or request.model.name)

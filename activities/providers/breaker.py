@@ -14,6 +14,7 @@ from datetime import timedelta
 from temporalio.exceptions import ApplicationError
 
 CIRCUIT_OPEN = "CircuitOpen"
+LAST_ERROR_MAX_CHARS = 300
 
 log = logging.getLogger("overseer.breaker")
 
@@ -31,6 +32,9 @@ class CircuitBreaker:
     clock: Callable[[], float] = time.monotonic
     failures: int = 0
     opened_at: float | None = None
+    # Why the endpoint failed last: an open circuit names it, so a run blocked on it
+    # shows a malformed answer apart from an endpoint that is down.
+    last_error: str = ""
 
     def remaining(self) -> float:
         if self.opened_at is None:
@@ -42,20 +46,24 @@ class CircuitBreaker:
         return self.remaining() > 0
 
     def before_call(self) -> None:
-        """Fail fast while open. The workflow reads the wait from the error's details."""
+        """Fail fast while open. The workflow reads the wait and the last error from the
+        error's details."""
         remaining = self.remaining()
         if remaining > 0:
+            last = f"; last error: {self.last_error}" if self.last_error else ""
             raise ApplicationError(
                 f"circuit open for {self.endpoint} after {self.failures} consecutive "
-                f"failures; next try in {remaining:.1f}s",
+                f"failures; next try in {remaining:.1f}s{last}",
                 remaining,
+                self.last_error,
                 type=CIRCUIT_OPEN,
                 non_retryable=True,
             )
 
-    def record_failure(self) -> bool:
+    def record_failure(self, error: str = "") -> bool:
         """Count a failure; True if it opened the circuit."""
         self.failures += 1
+        self.last_error = error[:LAST_ERROR_MAX_CHARS]
         # Past the cool-down one trial call was let through: its failure reopens at once.
         if self.failures >= self.settings.failure_threshold or self.opened_at is not None:
             self.opened_at = self.clock()
@@ -68,6 +76,7 @@ class CircuitBreaker:
             log.info("circuit closed for %s", self.endpoint)
         self.failures = 0
         self.opened_at = None
+        self.last_error = ""
 
 
 @dataclass

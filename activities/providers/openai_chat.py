@@ -18,6 +18,12 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 
 
+def _wire_arguments(call: ToolCall) -> str:
+    # Arguments that did not parse go back as the model wrote them: `{}` in their place
+    # would hide the mistake the tool result then tells it about.
+    return call.raw_arguments if call.raw_arguments is not None else json.dumps(call.arguments)
+
+
 def _wire_message(message: Message) -> dict[str, Any]:
     wire: dict[str, Any] = {"role": message.role, "content": message.content}
     if message.role == "assistant" and message.tool_calls:
@@ -25,7 +31,7 @@ def _wire_message(message: Message) -> dict[str, Any]:
             {
                 "id": call.id,
                 "type": "function",
-                "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+                "function": {"name": call.name, "arguments": _wire_arguments(call)},
             }
             for call in message.tool_calls
         ]
@@ -53,23 +59,37 @@ def request_body(request: ModelRequest) -> dict[str, Any]:
 
 def _parse_tool_call(raw: dict[str, Any]) -> ToolCall:
     function = raw.get("function") or {}
+    call_id, name = str(raw.get("id", "")), str(function.get("name", ""))
     text = function.get("arguments") or "{}"
-    call = ToolCall(id=str(raw.get("id", "")), name=str(function.get("name", "")))
+    if isinstance(text, dict):  # some compatible servers send the object itself
+        return ToolCall(id=call_id, name=name, arguments=text)
+    if not isinstance(text, str):
+        return ToolCall.unparsed(call_id, name, json.dumps(text), "arguments are not a string")
     try:
         arguments = json.loads(text)
     except json.JSONDecodeError as error:
-        return call.model_copy(update={"argument_error": f"arguments are not valid JSON: {error}"})
+        return ToolCall.unparsed(call_id, name, text, f"arguments are not valid JSON: {error}")
     if not isinstance(arguments, dict):
-        return call.model_copy(update={"argument_error": "arguments are not a JSON object"})
-    return call.model_copy(update={"arguments": arguments})
+        return ToolCall.unparsed(call_id, name, text, "arguments are not a JSON object")
+    return ToolCall(id=call_id, name=name, arguments=arguments)
+
+
+def _first_choice(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """choices[0] and its message, or the malformed-response error naming what is missing."""
+    if not isinstance(body, dict):
+        raise malformed(PROVIDER, f"the body is a JSON {type(body).__name__}, not an object")
+    choices = body.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise malformed(PROVIDER, "no choices in the body")
+    choice = choices[0]
+    message = choice.get("message") if isinstance(choice, dict) else None
+    if not isinstance(choice, dict) or not isinstance(message, dict):
+        raise malformed(PROVIDER, "no message in choices[0]")
+    return choice, message
 
 
 def parse_response(request: ModelRequest, body: Any) -> ModelResponse:
-    try:
-        choice = body["choices"][0]
-        message = choice["message"]
-    except (KeyError, IndexError, TypeError) as error:
-        raise malformed(PROVIDER, f"no choices[0].message ({error!r})") from error
+    choice, message = _first_choice(body)
     usage = body.get("usage") or {}
     model = str(body.get("model") or request.model.name)
     return ModelResponse(

@@ -26,29 +26,52 @@ with workflow.unsafe.imports_passed_through():
 UNAVAILABLE_RETRY = timedelta(seconds=30)
 
 
+# What of the models' last errors a blocked reason carries.
+BLOCKED_REASON_MAX_CHARS = 500
+
+
 @dataclass(frozen=True)
 class Unavailable:
     reason: str  # circuit_open | retries_exhausted
     detail: str
     retry_in: timedelta
+    # The endpoint's last error (a malformed answer, a 503, a timeout): what a user needs
+    # to tell a broken endpoint from one that is down.
+    last_error: str = ""
 
 
 class NoModelAvailable(Exception):
-    def __init__(self, retry_in: timedelta) -> None:
-        super().__init__(f"no model available; next try in {retry_in}")
-        self.retry_in = retry_in
+    def __init__(self, unavailable: list[tuple[ModelSpec, Unavailable]]) -> None:
+        self.retry_in = min(u.retry_in for _, u in unavailable)
+        circuit = any(u.reason == "circuit_open" for _, u in unavailable)
+        causes = "; ".join(
+            f"{model.provider}/{model.name}: {u.last_error or u.detail}" for model, u in unavailable
+        )
+        # e.g. `circuit_open: openai/gpt-4o: openai sent a malformed response: no choices...`
+        self.reason = (f"{'circuit_open' if circuit else 'retries_exhausted'}: {causes}")[
+            :BLOCKED_REASON_MAX_CHARS
+        ]
+        super().__init__(f"no model available ({self.reason}); next try in {self.retry_in}")
+
+
+def _circuit_open(cause: ApplicationError) -> Unavailable:
+    details = list(cause.details)
+    seconds = float(details[0]) if details else UNAVAILABLE_RETRY.total_seconds()
+    last_error = str(details[1]) if len(details) > 1 else ""  # older workers send only the wait
+    wait = timedelta(seconds=max(seconds, 1.0))
+    return Unavailable("circuit_open", cause.message, wait, last_error)
 
 
 def unavailability(error: ActivityError) -> Unavailable | None:
     """Unavailable (wait or fall back) vs. anything else (the run cannot go on)."""
     cause = error.cause
     if isinstance(cause, ApplicationError) and cause.type == CIRCUIT_OPEN:
-        seconds = float(cause.details[0]) if cause.details else UNAVAILABLE_RETRY.total_seconds()
-        return Unavailable("circuit_open", cause.message, timedelta(seconds=max(seconds, 1.0)))
+        return _circuit_open(cause)
     if isinstance(cause, ApplicationError) and cause.type in ENDPOINT_FAILURES:
-        return Unavailable("retries_exhausted", cause.message, UNAVAILABLE_RETRY)
+        return Unavailable("retries_exhausted", cause.message, UNAVAILABLE_RETRY, cause.message)
     if isinstance(cause, TimeoutError):
-        return Unavailable("retries_exhausted", f"timed out: {cause}", UNAVAILABLE_RETRY)
+        timed_out = f"timed out: {cause}"
+        return Unavailable("retries_exhausted", timed_out, UNAVAILABLE_RETRY, timed_out)
     return None
 
 
@@ -60,7 +83,7 @@ async def ask_models(
     steps: StepBook,
 ) -> ModelResponse:
     """The first answer from `models`, tried in order; NoModelAvailable if none answers."""
-    waits: list[timedelta] = []
+    unavailable: list[tuple[ModelSpec, Unavailable]] = []
     for model in models:
         request = request_for(model)
         step = steps.begin(
@@ -87,9 +110,9 @@ async def ask_models(
             if is_cancelled_exception(error):
                 # The run is being canceled: end as canceled, not as a failed model call.
                 raise asyncio.CancelledError from None
-            unavailable = unavailability(error)
-            if unavailable is None:
+            why = unavailability(error)
+            if why is None:
                 raise
-            on_unavailable(model, unavailable)
-            waits.append(unavailable.retry_in)
-    raise NoModelAvailable(min(waits))
+            on_unavailable(model, why)
+            unavailable.append((model, why))
+    raise NoModelAvailable(unavailable)

@@ -41,6 +41,8 @@ with workflow.unsafe.imports_passed_through():
 
 SYSTEM = "system"
 KILL_RECHECK = timedelta(seconds=2)
+# How much of the denial or rejection a skipped call's event repeats.
+SKIP_WHY_CHARS = 200
 # Tool failures that are the model's mistake: it is told, the run goes on.
 TOLD_TO_MODEL = frozenset({TOOL_REFUSED, TOOL_INPUT_INVALID})
 
@@ -104,7 +106,12 @@ class RunTurn:
         self._conversation = response.conversation  # it holds the messages sent, and the answer
         self._unsent = []
         asks = ", ".join(call.name for call in response.tool_calls) or "nothing (final answer)"
-        self._note(EventKind.MODEL_TURN, self._agent_actor, f"asks for {asks}")
+        retried = (
+            f" after {response.attempts} attempts; last error: {response.last_retry_error}"
+            if response.attempts > 1
+            else ""
+        )
+        self._note(EventKind.MODEL_TURN, self._agent_actor, f"asks for {asks}{retried}")
         return response
 
     async def _ask_model(self, step: int) -> ModelResponse:
@@ -127,7 +134,7 @@ class RunTurn:
                     self._steps,
                 )
             except NoModelAvailable as none:
-                await self._wait_blocked("circuit_open", none.retry_in)
+                await self._wait_blocked(none.reason, none.retry_in)
             except ActivityError as error:
                 raise RunFailed(dead_letter_reason(f"model {spec.model.name}", error)) from None
 
@@ -252,10 +259,22 @@ class RunTurn:
         )
 
     def _skip_unanswered(self, calls: list[ToolCall]) -> None:
-        answered = {m.tool_call_id for m in self._unsent if m.role == "tool"}
+        """Answer the calls the turn did not reach, and record each with why."""
+        told = [m for m in self._unsent if m.role == "tool"]
+        answered = {m.tool_call_id for m in told}
+        # What ended the turn told the model last: the denial, refusal or rejection.
+        stopper = next((m for m in reversed(told) if m.is_error), None)
+        why = "an earlier call in this turn did not run"
+        evidence: list[str] = []
+        if stopper is not None and stopper.tool_call_id is not None:
+            why = f"call {stopper.tool_call_id} did not run ({stopper.content[:SKIP_WHY_CHARS]})"
+            evidence = [stopper.tool_call_id]
         for call in calls:
             if call.id not in answered:
-                self._tell_model(call, "skipped: an earlier call in this turn did not run", True)
+                self._note(
+                    EventKind.TOOL_SKIPPED, SYSTEM, f"{call.name}: {why}", [call.id, *evidence]
+                )
+                self._tell_model(call, f"skipped: {why}", True)
 
     async def _answer_breaks_contract(self, response: ModelResponse) -> bool:
         """True if the answer misses the output schema and the model is asked again."""
