@@ -27,11 +27,11 @@ from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
 from contracts import WORKFLOW_NAME
 from contracts.approvals import Decision
+from contracts.data_converter import overseer_data_converter
 from contracts.model_io import ModelSpec, ScriptedCall, ScriptTurn
 from contracts.snapshot import RunSnapshot
 from contracts.spec import BudgetSpec, PolicySpec, RunSpec
@@ -607,7 +607,7 @@ async def main() -> int:
         )
         try:
             await asyncio.sleep(5)
-            client = await Client.connect(address.target, data_converter=pydantic_data_converter)
+            client = await Client.connect(address.target, data_converter=overseer_data_converter)
             bench = Bench(client, address.target, workspace, server.pid, args.profile)
             phases: dict[str, Callable[[], Awaitable[list[Row]]]] = {
                 "throughput": lambda: bench.throughput(args.runs, args.rounds),

@@ -7,6 +7,7 @@ from pydantic import Field, field_validator
 
 from contracts.artifacts import ArtifactRef
 from contracts.compact import CompactSpec
+from contracts.identity import ActorId
 from contracts.limits import (
     INSTRUCTIONS_MAX_CHARS,
     NAME_MAX_CHARS,
@@ -19,6 +20,7 @@ from contracts.limits import (
 from contracts.model_io import ModelSpec
 from contracts.queue import QueueSpec
 from contracts.retries import RetryConfig
+from contracts.strict import Name
 
 
 class PolicySpec(CompactSpec):
@@ -27,8 +29,8 @@ class PolicySpec(CompactSpec):
     # tool the agent may call.
     require_approval: list[str] | None = None
     # Who may decide: user ids, or "group:<name>" for a group below. Empty: any identified user.
-    approvers: list[str] = Field(default_factory=list)
-    groups: dict[str, list[str]] = Field(default_factory=dict)
+    approvers: list[ActorId] = Field(default_factory=list, max_length=1000)
+    groups: dict[Name, list[ActorId]] = Field(default_factory=dict, max_length=1000)
     # Four-eyes: the run's requester may not approve its own run's actions.
     four_eyes: bool = False
     # An approval request expires after this long; None: it waits for ever.
@@ -88,7 +90,7 @@ class RunSpec(CompactSpec):
     # How many times the model is asked again for an answer that misses output_schema.
     output_retries: int = Field(default=2, ge=0, le=10)
     retries: RetryConfig = Field(default_factory=RetryConfig)
-    requester: str = "unknown"
+    requester: ActorId = "unknown"
     # Directory the file tools are confined to (absolute, as seen by workers).
     workspace: str = "."
     # W3C trace id (32 hex chars) of the trace the run belongs to.

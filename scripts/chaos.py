@@ -34,13 +34,13 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
 from activities.tools.activity import CHAOS_DELAY_ENV
 from activities.tools.tickets import tracker_path
 from contracts import WORKFLOW_NAME
 from contracts.approvals import Decision
+from contracts.data_converter import overseer_data_converter
 from contracts.events import EventKind, RunEvent
 from contracts.model_io import ModelSpec, ScriptedCall, ScriptTurn
 from contracts.retries import ActivityPolicy, RetryConfig
@@ -252,7 +252,7 @@ async def connect(target: str) -> Client:
     deadline = time.monotonic() + 60
     while True:
         try:
-            return await Client.connect(target, data_converter=pydantic_data_converter)
+            return await Client.connect(target, data_converter=overseer_data_converter)
         except RuntimeError:
             if time.monotonic() > deadline:
                 raise

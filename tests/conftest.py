@@ -13,10 +13,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from contracts.data_converter import overseer_data_converter
 from contracts.search_attributes import ALL_KEYS
 from workers.telemetry import setup_tracing
 from workers.worker import build_worker
@@ -55,7 +55,7 @@ async def env(spans: InMemorySpanExporter) -> AsyncIterator[WorkflowEnvironment]
     environment = await WorkflowEnvironment.start_local(
         dev_server_existing_path=venv_binary("temporal"),
         search_attributes=ALL_KEYS,
-        data_converter=pydantic_data_converter,
+        data_converter=overseer_data_converter,
         interceptors=[TracingInterceptor()],
     )
     yield environment

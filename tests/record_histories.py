@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from contracts import WORKFLOW_NAME
 from contracts.approvals import CancelRequest, Decision
+from contracts.data_converter import overseer_data_converter
 from contracts.model_io import ScriptTurn
 from contracts.pipeline import PIPELINE_WORKFLOW_NAME, PipelineResult, PipelineSpec, PipelineStep
 from contracts.queue import QueueSpec
@@ -215,7 +215,7 @@ async def main() -> None:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=venv_binary("temporal"),
         search_attributes=ALL_KEYS,
-        data_converter=pydantic_data_converter,
+        data_converter=overseer_data_converter,
     )
     try:
         await record(env.client)

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from activities.tools.activity import CHAOS_DELAY_ENV
 from activities.tools.tickets import tracker_path
 from contracts.approvals import Decision
+from contracts.data_converter import overseer_data_converter
 from contracts.events import EventKind
 from contracts.model_io import ScriptedCall, ScriptTurn
 from contracts.retries import ActivityPolicy, RetryConfig
@@ -131,7 +131,7 @@ async def connect_when_up(target: str) -> Client:
     deadline = time.monotonic() + 60
     while True:
         try:
-            return await Client.connect(target, data_converter=pydantic_data_converter)
+            return await Client.connect(target, data_converter=overseer_data_converter)
         except RuntimeError:
             if time.monotonic() > deadline:
                 raise

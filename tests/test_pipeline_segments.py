@@ -8,11 +8,11 @@ from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from contracts.approvals import CancelRequest, Decision
+from contracts.data_converter import overseer_data_converter
 from contracts.model_io import ScriptedCall, ScriptTurn
 from contracts.pipeline import ItemState, PipelineSpec, PipelineState, PipelineStep
 from contracts.search_attributes import ALL_KEYS
@@ -135,7 +135,7 @@ async def test_the_pipeline_continues_as_new_when_temporal_suggests_it(tmp_path:
     suggesting = await WorkflowEnvironment.start_local(
         dev_server_existing_path=venv_binary("temporal"),
         search_attributes=ALL_KEYS,
-        data_converter=pydantic_data_converter,
+        data_converter=overseer_data_converter,
         dev_server_extra_args=[
             "--dynamic-config-value",
             "limit.historyCount.suggestContinueAsNew=40",

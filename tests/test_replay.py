@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from contracts.data_converter import overseer_data_converter
 from workers.sandbox import SANDBOX
 from workflows.pipeline.pipeline import PipelineWorkflow
 from workflows.run.agent_run import AgentRunWorkflow
@@ -38,7 +38,7 @@ async def test_saved_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem.split("@")[0], path.read_text())
     replayer = Replayer(
         workflows=[AgentRunWorkflow, PipelineWorkflow],
-        data_converter=pydantic_data_converter,
+        data_converter=overseer_data_converter,
         workflow_runner=SANDBOX,
     )
     await replayer.replay_workflow(history)

@@ -13,12 +13,12 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from contracts import search_attributes as sa
 from contracts.approvals import Decision
+from contracts.data_converter import overseer_data_converter
 from contracts.snapshot import RunResult
 from contracts.states import RunState
 from starters.client.runs import start_run
@@ -139,7 +139,7 @@ async def test_the_metrics_endpoint_serves_overseers_metrics(
     client = await Client.connect(
         env.client.service_client.config.target_host,
         runtime=metrics_runtime(port),
-        data_converter=pydantic_data_converter,
+        data_converter=overseer_data_converter,
         interceptors=[TracingInterceptor()],
     )
     agent = f"metered-{uuid.uuid4().hex[:6]}"

@@ -8,11 +8,11 @@ import os
 
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import Runtime
 
 from contracts import TASK_QUEUE
+from contracts.data_converter import overseer_data_converter
 from contracts.errors import OverseerError
 
 DEFAULT_ADDRESS = "localhost:7233"
@@ -33,7 +33,7 @@ async def connect(runtime: Runtime | None = None) -> Client:
     try:
         return await Client.connect(
             **config,
-            data_converter=pydantic_data_converter,
+            data_converter=overseer_data_converter,
             interceptors=[TracingInterceptor()],
             runtime=runtime,
         )

@@ -11,6 +11,7 @@ from jsonschema.exceptions import SchemaError
 
 from activities.tools.registry import TOOLS
 from contracts.limits import OUTPUT_SCHEMA_MAX_BYTES
+from contracts.output_contract import regex_problem
 
 
 def checked_output_schema(schema: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -34,6 +35,9 @@ def checked_output_schema(schema: dict[str, Any] | None) -> dict[str, Any] | Non
     remote = _remote_ref(schema)
     if remote is not None:
         raise ValueError(f"$ref {remote!r} is not local: only refs within the schema (#...)")
+    problem = regex_problem(schema)
+    if problem is not None:
+        raise ValueError(problem)
     return schema
 
 
