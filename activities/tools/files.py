@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from activities.errors import tool_refused
 from activities.tools.base import ToolContext, ToolDefinition
-from activities.tools.paths import BOOKKEEPING_PREFIX, is_bookkeeping
+from activities.tools.paths import BOOKKEEPING_PREFIX, is_bookkeeping, shown
 from contracts.errors import one_line
 from contracts.tools import SideEffect
 
@@ -53,9 +53,9 @@ async def list_files(args: ListFilesInput, ctx: ToolContext) -> str:
 
     def scan() -> list[str]:
         if not directory.is_dir():
-            raise tool_refused(one_line(f"{args.path!r} is not a directory in the workspace"))
-        shown = (entry for entry in directory.iterdir() if not is_bookkeeping(entry.name))
-        entries = sorted(shown)[:MAX_LISTED_ENTRIES]
+            raise tool_refused(f"{shown(args.path)} is not a directory in the workspace")
+        visible = (entry for entry in directory.iterdir() if not is_bookkeeping(entry.name))
+        entries = sorted(visible)[:MAX_LISTED_ENTRIES]
         return [str(entry.relative_to(root)) + ("/" if entry.is_dir() else "") for entry in entries]
 
     return "\n".join(await _on_disk(scan, "list", args.path))
@@ -67,7 +67,7 @@ async def read_file(args: ReadFileInput, ctx: ToolContext) -> str:
     def read() -> str:
         _refuse_directory(path, args.path)
         if not path.is_file():  # missing, or a device, FIFO or socket (reading could block)
-            raise tool_refused(one_line(f"{args.path!r} is not a file in the workspace"))
+            raise tool_refused(f"{shown(args.path)} is not a file in the workspace")
         with path.open("rb") as handle:
             data = handle.read(args.max_bytes + 1)
         text = data[: args.max_bytes].decode("utf-8", errors="replace")
@@ -138,19 +138,19 @@ def _replace(path: Path, data: bytes, idempotency_key: str) -> None:
         raise
 
 
-def _refuse_directory(path: Path, shown: str) -> None:
+def _refuse_directory(path: Path, path_text: str) -> None:
     if path.is_dir():
-        raise tool_refused(one_line(f"{shown!r} is a directory, not a file"))
+        raise tool_refused(f"{shown(path_text)} is a directory, not a file")
 
 
-async def _on_disk(work: Callable[[], T], verb: str, shown: str) -> T:
+async def _on_disk(work: Callable[[], T], verb: str, path_text: str) -> T:
     """`work` in a thread; any OSError becomes a refusal naming the problem (ENAMETOOLONG,
     ENOTDIR, EACCES...) without the worker's absolute paths."""
     try:
         return await asyncio.to_thread(work)
     except OSError as error:
         problem = error.strerror or type(error).__name__
-        raise tool_refused(one_line(f"cannot {verb} {shown!r}: {problem}")) from None
+        raise tool_refused(one_line(f"cannot {verb} {shown(path_text)}: {problem}")) from None
 
 
 async def undo_write_file(args: WriteFileInput, ctx: ToolContext) -> str:

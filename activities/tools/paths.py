@@ -6,6 +6,7 @@ lexical first (length, characters, `..`, bookkeeping names), so nothing is looke
 disk for a path that is refused anyway, then on the resolved path (symlinks).
 """
 
+import os
 import unicodedata
 from pathlib import Path, PurePosixPath
 
@@ -15,12 +16,23 @@ from contracts.errors import one_line
 # Generous for real projects; bounded so no path argument costs much to check or show.
 MAX_PATH_CHARS = 1024
 MAX_PATH_DEPTH = 32
+# Linux's PATH_MAX (with its NUL), for the resolved path: refused before any directory is
+# made, so a write never fails halfway down a chain of new directories.
+MAX_RESOLVED_BYTES = 4095
 # NAME_MAX on Linux and macOS, in bytes of the file system's encoding (UTF-8).
 MAX_NAME_BYTES = 255
 # Overseer's own files in a workspace (see activities.tools.tickets and .files): a model
 # neither lists, reads nor writes them, whatever the case of the name.
 BOOKKEEPING_NAMES = frozenset({".tracker"})
 BOOKKEEPING_PREFIX = ".overseer"
+# How much of a refused path its refusal quotes.
+SHOWN_CHARS = 120
+
+
+def shown(relative: str) -> str:
+    """The path as quoted in a refusal: escaped and cut, so the message stays one short line."""
+    text = one_line(repr(relative[: SHOWN_CHARS + 1]))
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
 
 
 def is_bookkeeping(name: str) -> bool:
@@ -37,16 +49,16 @@ def inside_workspace(workspace: Path, relative: str, *, file: bool) -> Path:
         candidate = root.joinpath(*parts).resolve()
     except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
         # The error's own text would show the worker's absolute paths: not for the model.
-        raise tool_refused(
-            one_line(f"path {relative!r} cannot be resolved (a symlink loop?)")
-        ) from None
+        raise tool_refused(f"path {shown(relative)} cannot be resolved (a symlink loop?)") from None
     if not candidate.is_relative_to(root):
-        raise tool_refused(one_line(f"path {relative!r} is outside the workspace"))
+        raise tool_refused(f"path {shown(relative)} is outside the workspace")
+    if len(os.fsencode(candidate)) > MAX_RESOLVED_BYTES:
+        raise tool_refused(f"path {shown(relative)} is too long once inside the workspace")
     inside = candidate.relative_to(root).parts
     if any(is_bookkeeping(part) for part in inside):
-        raise tool_refused(one_line(f"path {relative!r} leads into Overseer's own files"))
+        raise tool_refused(f"path {shown(relative)} leads into Overseer's own files")
     if file and not inside:
-        raise tool_refused(one_line(f"path {relative!r} is the workspace itself, not a file"))
+        raise tool_refused(f"path {shown(relative)} is the workspace itself, not a file")
     return candidate
 
 
@@ -56,26 +68,26 @@ def _lexical_parts(relative: str, *, file: bool) -> list[str]:
         raise tool_refused("path is empty: give a path relative to the workspace, e.g. '.'")
     if len(relative) > MAX_PATH_CHARS:
         raise tool_refused(f"path is {len(relative)} characters long, over {MAX_PATH_CHARS}")
-    shown = one_line(repr(relative))
+    quoted = shown(relative)
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in relative):
-        raise tool_refused(f"path {shown} contains control or invalid characters")
+        raise tool_refused(f"path {quoted} contains control or invalid characters")
     if PurePosixPath(relative).is_absolute():
-        raise tool_refused(f"path {shown} is absolute: give a path relative to the workspace")
+        raise tool_refused(f"path {quoted} is absolute: give a path relative to the workspace")
     if file and relative.endswith("/"):
-        raise tool_refused(f"path {shown} names a directory, not a file")
+        raise tool_refused(f"path {quoted} names a directory, not a file")
     names = [name for name in relative.split("/") if name not in ("", ".")]
     if len(names) > MAX_PATH_DEPTH:
-        raise tool_refused(f"path {shown} is more than {MAX_PATH_DEPTH} levels deep")
+        raise tool_refused(f"path {quoted} is more than {MAX_PATH_DEPTH} levels deep")
     parts: list[str] = []
     for name in names:
         if name == "..":
             if not parts:
-                raise tool_refused(f"path {shown} is outside the workspace")
+                raise tool_refused(f"path {quoted} is outside the workspace")
             parts.pop()
             continue
         if len(name.encode("utf-8")) > MAX_NAME_BYTES:
-            raise tool_refused(f"path {shown} has a name over {MAX_NAME_BYTES} bytes")
+            raise tool_refused(f"path {quoted} has a name over {MAX_NAME_BYTES} bytes")
         if is_bookkeeping(name):
-            raise tool_refused(f"path {shown} leads into Overseer's own files")
+            raise tool_refused(f"path {quoted} leads into Overseer's own files")
         parts.append(name)
     return parts
