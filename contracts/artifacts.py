@@ -6,7 +6,9 @@ activity result, the CLI) gets exactly 64 lowercase hex characters or a validati
 and no store ever builds a path from anything else.
 """
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from contracts.strict import StrictBody
 
 # Payloads above this size travel by reference: history keeps a short preview and an
 # ArtifactRef. Small enough that a model call costs history about the same, whatever the
@@ -30,9 +32,7 @@ def is_sha256_hex(text: object) -> bool:
     return isinstance(text, str) and len(text) == 64 and _HEX.issuperset(text)
 
 
-class ArtifactRef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ArtifactRef(StrictBody):
     sha256: str = Field(pattern=SHA256_PATTERN)
     size: int = Field(ge=0, le=MAX_ARTIFACT_BYTES)
     media_type: str = Field(

@@ -283,3 +283,17 @@ def test_resolution_refuses_or_stays_inside_and_out_of_bookkeeping(
     inside = resolved.relative_to(root).parts
     assert not any(is_bookkeeping(part) for part in inside)
     assert inside or not file
+
+
+async def test_an_undo_folder_planted_as_a_link_is_not_written_through(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / ".overseer-undo").symlink_to(tmp_path / "elsewhere")
+    before = tree(tmp_path)
+
+    with pytest.raises(ApplicationError) as refused:
+        await WRITE_FILE.run(WRITE_FILE.input_model(path="a.txt", content="x"), context(workspace))
+
+    assert refused.value.type == TOOL_REFUSED
+    assert tree(tmp_path) == before

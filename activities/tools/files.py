@@ -80,6 +80,12 @@ async def read_file(args: ReadFileInput, ctx: ToolContext) -> str:
 
 def _undo_paths(ctx: ToolContext) -> tuple[Path, Path]:
     folder = ctx.workspace.resolve() / UNDO_DIR
+    # A link planted in the workspace (a cloned repository, say) would take the saved
+    # copies, and the undo, out of it.
+    if folder.is_symlink():
+        raise tool_refused(
+            f"{UNDO_DIR} in the workspace is a symbolic link: not writing through it"
+        )
     return folder / f"{ctx.idempotency_key}.json", folder / f"{ctx.idempotency_key}.prev"
 
 
