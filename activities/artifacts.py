@@ -13,9 +13,15 @@ from typing import Protocol
 
 from temporalio.exceptions import ApplicationError
 
-from contracts.artifacts import ArtifactRef
+from contracts.artifacts import NOT_A_REFERENCE, ArtifactRef, is_sha256_hex
+from contracts.errors import one_line
 
 ARTIFACT_MISSING = "ArtifactMissing"
+# What the store holds under a hash is not what hashes to it (changed on disk): reading it
+# again gives the same bytes, so no retry.
+ARTIFACT_CORRUPT = "ArtifactCorrupt"
+# A key that is not 64 lowercase hex characters: never turned into a path.
+ARTIFACT_REF_INVALID = "ArtifactRefInvalid"
 
 
 class ArtifactStore(Protocol):
@@ -29,6 +35,13 @@ class DirectoryStore:
         self.root = root
 
     def _path(self, sha256: str) -> Path:
+        # Also checked here, for callers that pass a raw string instead of an ArtifactRef.
+        if not is_sha256_hex(sha256):
+            raise ApplicationError(
+                one_line(f"{NOT_A_REFERENCE}, got {sha256!r}"),
+                type=ARTIFACT_REF_INVALID,
+                non_retryable=True,
+            )
         return self.root / sha256[:2] / sha256
 
     async def put(self, data: bytes, media_type: str) -> ArtifactRef:
@@ -47,15 +60,29 @@ class DirectoryStore:
         return ArtifactRef(sha256=digest, size=len(data), media_type=media_type)
 
     async def get(self, sha256: str) -> bytes:
+        """The stored bytes, checked against their hash."""
         path = self._path(sha256)
+
+        def read() -> tuple[bytes, str]:
+            data = path.read_bytes()
+            return data, hashlib.sha256(data).hexdigest()
+
         try:
-            return await asyncio.to_thread(path.read_bytes)
+            data, digest = await asyncio.to_thread(read)
         except FileNotFoundError:
             raise ApplicationError(
                 f"artifact sha256:{sha256} is not in the store at {self.root}",
                 type=ARTIFACT_MISSING,
                 non_retryable=True,
             ) from None
+        if digest != sha256:
+            raise ApplicationError(
+                f"artifact sha256:{sha256} is corrupt in the store at {self.root}: "
+                f"its content hashes to sha256:{digest}",
+                type=ARTIFACT_CORRUPT,
+                non_retryable=True,
+            )
+        return data
 
 
 def default_store() -> DirectoryStore:

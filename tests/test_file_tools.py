@@ -34,8 +34,17 @@ async def run_tool(name: str, workspace: Path, **args: str) -> ToolResult:
     return result
 
 
-@pytest.mark.parametrize("path", ["../secret.txt", "/etc/passwd", "sub/../../secret.txt"])
-async def test_read_file_refuses_paths_outside_the_workspace(tmp_path: Path, path: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [
+        ("../secret.txt", "is outside the workspace"),
+        ("/etc/passwd", "is absolute: give a path relative to the workspace"),
+        ("sub/../../secret.txt", "is outside the workspace"),
+    ],
+)
+async def test_read_file_refuses_paths_outside_the_workspace(
+    tmp_path: Path, path: str, problem: str
+) -> None:
     workspace = tmp_path / "ws"
     (workspace / "sub").mkdir(parents=True)
     (tmp_path / "secret.txt").write_text("secret")
@@ -43,7 +52,7 @@ async def test_read_file_refuses_paths_outside_the_workspace(tmp_path: Path, pat
         await run_tool("read_file", workspace, path=path)
     assert refused.value.type == "ToolRefused"
     assert refused.value.non_retryable
-    assert refused.value.message == f"path {path!r} is outside the workspace"
+    assert refused.value.message == f"path {path!r} {problem}"
 
 
 async def test_a_symlink_out_of_the_workspace_is_refused(tmp_path: Path) -> None:

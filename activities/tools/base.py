@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from activities.errors import tool_refused
+from activities.tools.paths import inside_workspace
 from contracts.model_io import ToolSchema
 from contracts.tools import SideEffect
 
@@ -23,13 +23,11 @@ class ToolContext:
     # The secrets the tool declared, resolved by the worker (never from the workflow).
     secrets: Mapping[str, str] = field(default_factory=dict)
 
-    def resolve(self, relative: str) -> Path:
-        """The path inside the workspace, or a refusal if it escapes it (symlinks included)."""
-        root = self.workspace.resolve()
-        candidate = (root / relative).resolve()
-        if not candidate.is_relative_to(root):
-            raise tool_refused(f"path {relative!r} is outside the workspace")
-        return candidate
+    def resolve(self, relative: str, *, file: bool = True) -> Path:
+        """The path inside the workspace, or a refusal (TOOL_REFUSED, told to the model) if
+        it escapes it (symlinks included), leads into Overseer's own files or is malformed.
+        With `file` (the default) it must name something other than the workspace itself."""
+        return inside_workspace(self.workspace, relative, file=file)
 
 
 ToolFunction = Callable[[Any, ToolContext], Awaitable[str]]
