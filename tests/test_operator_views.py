@@ -54,13 +54,17 @@ async def test_inbox_lists_exactly_the_pending_approvals_oldest_first(
     while len(lines) != 1 + 2 * 3:  # visibility catches up; the test's timeout bounds this
         lines = (await overseer(env, "inbox", "--agent", agent)).splitlines()
     assert lines[0].split() == ["AGE", "RUN", "ACTION", "TOOL", "ARGS"]
-    runs = [line.split()[1] for line in lines[1::2]]
+    runs = [line.split()[1] for line in lines[1::3]]
     assert runs == [handle.id for handle in handles]  # oldest first
-    for line in lines[1::2]:
+    for line in lines[1::3]:
         assert line.split()[2:4] == ["2.1", "write_file"]
         assert '{"content":"hello from the agent","path":"out/hello.txt"}' in line
-    assert [line.split("decide: ")[1] for line in lines[2::2]] == [
-        f"overseer approve|reject {handle.id} 2.1 --as YOU" for handle in handles
+    # Each command works when pasted: a rejection needs its reason.
+    assert [line.split("approve: ")[1] for line in lines[2::3]] == [
+        f"overseer approve {handle.id} 2.1 --as YOU" for handle in handles
+    ]
+    assert [line.split("reject:  ")[1] for line in lines[3::3]] == [
+        f'overseer reject {handle.id} 2.1 --as YOU --reason "..."' for handle in handles
     ]
 
     table = (await overseer(env, "top")).splitlines()

@@ -3,6 +3,14 @@
 from contracts.approvals import ApprovalRequest
 from contracts.events import EventKind, RunEvent
 from contracts.snapshot import RunSnapshot
+from contracts.text import clip
+
+
+def printable(text: str) -> str:
+    """Text a model or a client wrote, safe for a terminal: whitespace runs become one
+    space, other control characters (escape sequences) are shown escaped, not obeyed."""
+    flat = " ".join(text.split())
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in flat)
 
 
 def event_line(event: RunEvent) -> str:
@@ -11,12 +19,15 @@ def event_line(event: RunEvent) -> str:
         what = f"{event.from_state} -> {event.to_state}"
     else:
         what = str(event.kind)
-    detail = "  " + " ".join(event.detail.split()) if event.detail else ""
-    return f"#{event.seq:<3} {at}  {what:<38} {event.actor:<24}{detail}"
+    detail = "  " + printable(event.detail) if event.detail else ""
+    # Payloads kept out of history: `overseer artifact get` takes these references.
+    stored = [e for e in event.evidence if e.startswith("sha256:")]
+    artifacts = "  [" + " ".join(stored) + "]" if stored else ""
+    return f"#{event.seq:<3} {at}  {what:<38} {printable(event.actor):<24}{detail}{artifacts}"
 
 
 def approval_block(run_id: str, request: ApprovalRequest) -> str:
-    args = request.args_json if len(request.args_json) <= 400 else request.args_json[:400] + "…"
+    args = printable(clip(request.args_json, 400))
     return "\n".join(
         [
             f"Waiting for approval: {request.tool} (action {request.short_id})",
@@ -33,7 +44,7 @@ def snapshot_text(snapshot: RunSnapshot) -> str:
     lines = [
         f"run:       {snapshot.run_id}",
         f"agent:     {snapshot.agent}   requester: {snapshot.requester}",
-        f"goal:      {snapshot.goal}",
+        f"goal:      {printable(clip(snapshot.goal, 2000))}",
         f"state:     {snapshot.state}",
         f"step:      {snapshot.step}/{budget.max_steps}   tool calls: {budget.tool_calls}   "
         f"tokens: {budget.input_tokens} in / {budget.output_tokens} out",
@@ -48,7 +59,7 @@ def snapshot_text(snapshot: RunSnapshot) -> str:
     if snapshot.failure_reason:
         lines.append(f"reason:    {snapshot.failure_reason}")
     if snapshot.final_answer:
-        lines.append(f"answer:    {snapshot.final_answer}")
+        lines.append(f"answer:    {printable(snapshot.final_answer)}")
     lines += [approval_block(snapshot.run_id, r) for r in snapshot.pending_approvals]
     if snapshot.handoff is not None:
         lines.append(f"handoff:   to {snapshot.handoff.to}: {snapshot.handoff.reason}")

@@ -13,7 +13,7 @@ from contracts.approvals import ApprovalRequest
 from contracts.errors import OverseerError
 from contracts.pipeline import PipelineState
 from contracts.states import RunState
-from starters.cli.render import event_line
+from starters.cli.render import event_line, printable
 from starters.client.listing import list_runs, waiting_for_approval
 from starters.client.runs import RunClient
 
@@ -101,14 +101,16 @@ async def inbox(client: Client, agent: str | None, emit: Callable[[str], None] =
     for request, run_id in rows:
         emit(
             f"{_age(request.requested_at, now):>5}  {run_id:<32} {request.short_id:<7} "
-            f"{request.tool:<14} {_short(request.args_json, 60)}"
+            f"{request.tool:<14} {printable(_short(request.args_json, 60))}"
         )
         in_pipeline = (
             f"   (step of pipeline {pipeline_of[run_id]})" if run_id in pipeline_of else ""
         )
         emit(
-            f"{'':>5}  decide: overseer approve|reject {run_id} {request.short_id} --as YOU"
-            + in_pipeline
+            f"{'':>5}  approve: overseer approve {run_id} {request.short_id} --as YOU" + in_pipeline
+        )
+        emit(
+            f'{"":>5}  reject:  overseer reject {run_id} {request.short_id} --as YOU --reason "..."'
         )
     return 0
 

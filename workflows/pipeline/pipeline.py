@@ -214,15 +214,19 @@ class PipelineWorkflow:
         except BodyRefused as error:
             self._note("signal_rejected", "", detail=f"{name} signal refused: {error}")
             return
+        # The action id in full or short (`3.1`): the short form names one action only if
+        # one child waits for it (with this hash); the child gets the full id.
         owners = [
-            run_id
+            (run_id, request.action_id)
             for run_id, request in self.snapshot().pending_approvals
-            if (request.action_id, request.args_sha256)
-            == (decision.action_id, decision.args_sha256)
+            if decision.action_id in (request.action_id, request.short_id)
+            and decision.args_sha256 == request.args_sha256
         ]
         if len(owners) != 1:
             detail = f"{name} signal refused: no single child waits for action {decision.action_id}"
             self._note("signal_rejected", "", detail=detail)
             return
-        self._note(f"{name}_forwarded", "", owners[0], f"action {decision.action_id}")
-        await workflow.get_external_workflow_handle(owners[0]).signal(name, decision)
+        child, action_id = owners[0]
+        self._note(f"{name}_forwarded", "", child, f"action {action_id}")
+        forwarded = decision.model_copy(update={"action_id": action_id})
+        await workflow.get_external_workflow_handle(child).signal(name, forwarded)

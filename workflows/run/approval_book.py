@@ -58,6 +58,14 @@ class ApprovalBook:
     def pending(self) -> list[ApprovalRequest]:
         return list(self._pending.values())
 
+    def resolved(self, decision: Decision) -> Decision:
+        """The decision with its action id in full: the short form (`3.1`, as the CLI, the
+        Web UI details and the README show it) is unambiguous within one run."""
+        if "/" in decision.action_id:
+            return decision
+        full = f"{self._run_id}/{decision.action_id}"
+        return decision.model_copy(update={"action_id": full})
+
     def open(
         self,
         *,

@@ -51,19 +51,22 @@ class RunDecisions:
 
     @workflow.update(name="approve")
     async def approve(self, body: Any) -> DecisionReceipt:
-        return await self._decide_when_open(parse_update_body(Decision, body), "approved")
+        return await self._decide_when_open(self._decision_in(body), "approved")
 
     @approve.validator
     def _validate_approve(self, body: Any) -> None:
-        self._check_decision(parse_update_body(Decision, body), "approved")
+        self._check_decision(self._decision_in(body), "approved")
 
     @workflow.update(name="reject")
     async def reject(self, body: Any) -> DecisionReceipt:
-        return await self._decide_when_open(parse_update_body(Decision, body), "rejected")
+        return await self._decide_when_open(self._decision_in(body), "rejected")
 
     @reject.validator
     def _validate_reject(self, body: Any) -> None:
-        self._check_decision(parse_update_body(Decision, body), "rejected")
+        self._check_decision(self._decision_in(body), "rejected")
+
+    def _decision_in(self, body: Any) -> Decision:
+        return self._approvals.resolved(parse_update_body(Decision, body))
 
     # -- the same as signals: loose body, validated here ---------------------------------
 
@@ -80,8 +83,8 @@ class RunDecisions:
             name,
             body,
             Decision,
-            lambda decision: self._check_decision(decision, verdict),
-            lambda decision: self._decide(decision, verdict),
+            lambda decision: self._check_decision(self._approvals.resolved(decision), verdict),
+            lambda decision: self._decide(self._approvals.resolved(decision), verdict),
         )
 
     def _check_decision(self, decision: Decision, verdict: Verdict) -> None:

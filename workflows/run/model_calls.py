@@ -15,6 +15,7 @@ from temporalio.exceptions import (
 
 from contracts.model_io import ModelRequest, ModelResponse, ModelSpec
 from contracts.retries import ActivityPolicy
+from contracts.text import duration_text
 from workflows.common.activity_options import activity_options
 from workflows.run.step_book import StepBook
 
@@ -51,7 +52,9 @@ class NoModelAvailable(Exception):
         self.reason = (f"{'circuit_open' if circuit else 'retries_exhausted'}: {causes}")[
             :BLOCKED_REASON_MAX_CHARS
         ]
-        super().__init__(f"no model available ({self.reason}); next try in {self.retry_in}")
+        super().__init__(
+            f"no model available ({self.reason}); next try in {duration_text(self.retry_in)}"
+        )
 
 
 def _circuit_open(cause: ApplicationError) -> Unavailable:

@@ -21,6 +21,7 @@ from contracts.output_contract import contract_violation, reprompt
 from contracts.snapshot import BudgetUsage
 from contracts.spec import RunSpec
 from contracts.states import RunState
+from contracts.text import clip, duration_text
 from contracts.tools import ToolInvocation, ToolResult
 from workflows.common.activity_options import activity_options
 from workflows.common.failures import dead_letter_reason, message_of
@@ -148,10 +149,11 @@ class RunTurn:
     async def _wait_blocked(self, reason: str, duration: timedelta) -> None:
         resumes = self._ledger.state
         self._blocked_reason = reason
-        self._move(RunState.BLOCKED, SYSTEM, f"{reason}: trying again in {duration}")
-        await workflow.sleep(duration, summary=f"{reason}: wait {duration}")
+        wait = duration_text(duration)
+        self._move(RunState.BLOCKED, SYSTEM, f"{reason}: trying again in {wait}")
+        await workflow.sleep(duration, summary=clip(f"{reason}: wait {wait}", 200))
         self._blocked_reason = None
-        self._move(resumes, SYSTEM, f"{reason}: waited {duration}, trying again")
+        self._move(resumes, SYSTEM, f"{reason}: waited {wait}, trying again")
 
     async def _handle_call(self, call: ToolCall, index: int) -> None:
         verdict = gate(self._spec, call)
