@@ -50,7 +50,8 @@ _BUILT_IN = (
     (r"\b(?:ghp|gho|ghs|ghu|github_pat)_[A-Za-z0-9_]{20,}", "[secret]"),
     (r"\bxox[abprs]-[A-Za-z0-9-]{10,}", "[secret]"),
     (r"\bAKIA[0-9A-Z]{16}\b", "[secret]"),
-    (r"(?i)\bbearer\s+[A-Za-z0-9._~+/-]{16,}=*", "Bearer [secret]"),
+    # RE2's \s is ASCII only: these are the blanks Python's `re` knew (str.isspace).
+    (r"(?i)\bbearer[\s\pZ\x0b\x1c-\x1f\x85]+[A-Za-z0-9._~+/-]{16,}=*", "Bearer [secret]"),
 )
 _PATTERNS = tuple((re2.compile(pattern, _OPTIONS), to) for pattern, to in _BUILT_IN)
 
