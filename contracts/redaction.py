@@ -132,21 +132,22 @@ def substitute(compiled: Any, replacement: bytes, data: bytes) -> bytes:
     uncapped. Works on bytes offsets, which RE2 gives, instead of the `re2` module's `sub`,
     which maps each match back to str offsets and costs about five times more per match."""
     match = compiled._regexp.Match  # the C++ RE2 object of the `re2` module's wrapper
-    pieces: list[bytes] = []
+    kept: list[bytes] = []  # what lies between matches; the replacement joins them
+    keep = kept.append
     size = len(data)
-    pos = kept = 0
+    pos = since = 0
     while pos <= size:
         ((start, end),) = match(_UNANCHORED, data, pos, size)
         if start < 0:
             break
-        pieces += (data[kept:start], replacement)
-        kept = pos = end
+        keep(data[since:start])
+        since = pos = end
         if end == start:  # an empty match: step over one whole character
             pos += 1
             while pos < size and 0x80 <= data[pos] < 0xC0:
                 pos += 1
-    pieces.append(data[kept:])
-    return b"".join(pieces)
+    keep(data[since:])
+    return replacement.join(kept)
 
 
 def _decode(data: bytes) -> str:

@@ -98,3 +98,11 @@ def test_backreferences_and_lookarounds_are_refused_in_one_line(core: str, tail:
     problem = validation_problem(refused.value)
     assert "\n" not in problem
     assert problem.startswith(f"redact_patterns: redact pattern {pattern!r} is not a regular")
+
+
+@given(st.sampled_from([r"\b", "é", r"\Cx", "(?i)S", r"\d+", "^a|b$"]), st.text(max_size=60))
+def test_any_accepted_pattern_gives_text_back_whatever_the_characters(
+    pattern: str, text: str
+) -> None:
+    # Byte-level matches (\C), empty matches (\b) and lone surrogates never raise.
+    assert isinstance(redact(text, [pattern]), str)
