@@ -1,6 +1,5 @@
 """RunSpec: everything one agent run needs, fixed when the run starts."""
 
-import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -19,6 +18,7 @@ from contracts.limits import (
 )
 from contracts.model_io import ModelSpec
 from contracts.queue import QueueSpec
+from contracts.redaction import PATTERNS_MAX, patterns_problem
 from contracts.retries import RetryConfig
 from contracts.strict import Name
 
@@ -40,19 +40,15 @@ class PolicySpec(CompactSpec):
     # When a budget is exhausted: "block" (wait for `overseer budget --add`) or "fail".
     on_budget_exhausted: Literal["block", "fail"] = "block"
     # Extra regular expressions redacted from events, details and logs (besides emails and
-    # API-key-like tokens, which always are).
-    redact_patterns: list[str] = Field(default_factory=list)
+    # API-key-like tokens, which always are). RE2 syntax: matched in linear time.
+    redact_patterns: list[str] = Field(default_factory=list, max_length=PATTERNS_MAX)
 
     @field_validator("redact_patterns")
     @classmethod
     def _patterns_compile(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ValueError(
-                    f"redact pattern {pattern!r} is not a regular expression: {error}"
-                ) from None
+        # Refused here, where a spec enters, so redaction inside a workflow task never is.
+        if problem := patterns_problem(patterns):
+            raise ValueError(problem)
         return patterns
 
 

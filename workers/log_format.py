@@ -1,5 +1,6 @@
 """Worker logs: one JSON object per line (or plain text), with the run id when there is one."""
 
+import functools
 import json
 import logging
 import os
@@ -8,7 +9,8 @@ from typing import Any, Literal
 
 from temporalio import activity, workflow
 
-from contracts.redaction import redact
+from contracts.errors import OverseerError
+from contracts.redaction import patterns_problem, redact
 from workers.telemetry import current_trace_id
 
 LogFormat = Literal["json", "text"]
@@ -17,9 +19,29 @@ LogFormat = Literal["json", "text"]
 REDACT_ENV = "OVERSEER_REDACT_PATTERNS"
 
 
+def log_redact_patterns() -> tuple[str, ...]:
+    """The patterns of REDACT_ENV; OverseerError (one line) if RE2 refuses one or they are
+    too many. Checked when logging is configured, so a worker with a bad one never starts."""
+    patterns = _patterns(os.environ.get(REDACT_ENV, ""))
+    if problem := patterns_problem(patterns):
+        raise OverseerError(f"{REDACT_ENV}: {problem}")
+    return patterns
+
+
+def _patterns(value: str) -> tuple[str, ...]:
+    return tuple(line for line in value.splitlines() if line.strip())
+
+
+@functools.lru_cache(maxsize=8)
+def _usable_patterns(value: str) -> tuple[str, ...]:
+    # Set after start-up to something refused: a log line must still be written, with the
+    # built-in patterns at least.
+    patterns = _patterns(value)
+    return () if patterns_problem(patterns) else patterns
+
+
 def _log_redact(text: str) -> str:
-    extra = [line for line in os.environ.get(REDACT_ENV, "").splitlines() if line.strip()]
-    return redact(text, extra)
+    return redact(text, _usable_patterns(os.environ.get(REDACT_ENV, "")))
 
 
 def _run_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -61,6 +83,7 @@ class JsonLineFormatter(logging.Formatter):
 
 
 def configure_logging(log_format: LogFormat = "json", level: int = logging.INFO) -> None:
+    log_redact_patterns()
     handler = logging.StreamHandler()
     if log_format == "json":
         handler.setFormatter(JsonLineFormatter())
