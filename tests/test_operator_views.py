@@ -51,7 +51,7 @@ async def test_inbox_lists_exactly_the_pending_approvals_oldest_first(
     await done.result()
 
     lines: list[str] = []
-    while len(lines) != 1 + 2 * 3:  # visibility catches up; the test's timeout bounds this
+    while len(lines) != 1 + 3 * 3:  # visibility catches up; the test's timeout bounds this
         lines = (await overseer(env, "inbox", "--agent", agent)).splitlines()
     assert lines[0].split() == ["AGE", "RUN", "ACTION", "TOOL", "ARGS"]
     runs = [line.split()[1] for line in lines[1::3]]
