@@ -1,6 +1,7 @@
 """The artifact store: content-addressed payloads too large for workflow history.
 
-The default keeps them in a directory (OVERSEER_ARTIFACTS, default .overseer/artifacts),
+The default keeps them in a directory (OVERSEER_ARTIFACTS, default
+~/.local/share/overseer/artifacts),
 which every worker of a deployment must share; the ArtifactStore protocol lets an
 S3-compatible store take its place.
 """
@@ -85,5 +86,15 @@ class DirectoryStore:
         return data
 
 
+def default_root() -> Path:
+    """OVERSEER_ARTIFACTS, else the user's data directory: the same store for every worker
+    and every `overseer` command on this machine, whatever directory they run in."""
+    configured = os.environ.get("OVERSEER_ARTIFACTS")
+    if configured:
+        return Path(configured)
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "overseer" / "artifacts"
+
+
 def default_store() -> DirectoryStore:
-    return DirectoryStore(Path(os.environ.get("OVERSEER_ARTIFACTS") or ".overseer/artifacts"))
+    return DirectoryStore(default_root())

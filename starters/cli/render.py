@@ -46,7 +46,9 @@ def snapshot_text(snapshot: RunSnapshot) -> str:
         f"agent:     {snapshot.agent}   requester: {snapshot.requester}",
         f"goal:      {printable(clip(snapshot.goal, 2000))}",
         f"state:     {snapshot.state}",
-        f"step:      {snapshot.step}/{budget.max_steps}   tool calls: {budget.tool_calls}   "
+        # Model turns, as max_steps counts them; `overseer steps` numbers each step (a model
+        # call or a tool call) and shows its turn, and `reset --to-step` takes those numbers.
+        f"turn:      {snapshot.step}/{budget.max_steps}   tool calls: {budget.tool_calls}   "
         f"tokens: {budget.input_tokens} in / {budget.output_tokens} out",
         f"events:    {snapshot.last_event_seq}",
     ]
