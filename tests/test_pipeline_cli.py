@@ -39,7 +39,7 @@ async def test_the_demo_pipeline_runs_offline_through_the_cli(
     env: WorkflowEnvironment, client: Client, worker: Worker, tmp_path: Path
 ) -> None:
     agents = tmp_path / "agents"
-    shutil.copytree(REPO / "agents", agents, ignore=shutil.ignore_patterns("out"))
+    shutil.copytree(REPO / "agents", agents, ignore=shutil.ignore_patterns("out", ".overseer*"))
     queue = worker.task_queue
 
     started = await overseer(
@@ -54,19 +54,22 @@ async def test_the_demo_pipeline_runs_offline_through_the_cli(
     for n in range(3):
         assert f"draft[{n}]" in status
         assert f"{pipeline_id}.draft.{n}  drafter  [completed]" in status
-    assert "waiting for approval: write_file (action 1.1)" in status
+    assert "waiting for approval: write_file (action 2.1)" in status
 
     inbox = ""
     while f"(step of pipeline {pipeline_id})" not in inbox:  # visibility catches up
         inbox = await overseer(env, queue, "inbox", "--agent", "reviewer")
 
     approved = await overseer(env, queue, "approve", pipeline_id, "--as", "alice")
-    assert f"approved action 1.1 (write_file) of run {pipeline_id}.review" in approved
+    assert f"approved action 2.1 (write_file) of run {pipeline_id}.review" in approved
     result = await client.get_workflow_handle(pipeline_id, result_type=PipelineResult).result()
 
     assert result.state is PipelineState.COMPLETED
+    published = (agents / "demo-workspace" / "out" / "release-notes.json").read_text()
+    assert "Rotate the staging API keys" in published
+    assert "Drafted offline by the scripted planner." in published
     review = (agents / "demo-workspace" / "out" / "review.md").read_text()
-    assert "Rotate the staging API keys" in review
-    assert "Drafted offline by the scripted planner." in review
+    assert review.startswith("# Review: Notes 1.2\n")  # notes for people, not JSON
+    assert "{" not in review
     final = await overseer(env, queue, "status", pipeline_id)
     assert "[completed]" in final.splitlines()[0]

@@ -22,6 +22,7 @@ def test_the_demo_pipeline_loads_with_its_agents() -> None:
     assert [(s.name, s.agent.agent, s.for_each) for s in spec.steps] == [
         ("research", "researcher", None),
         ("draft", "drafter", "research.items"),
+        ("publish", "publisher", None),
         ("review", "reviewer", None),
     ]
     assert spec.steps[1].concurrency == 2

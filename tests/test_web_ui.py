@@ -1,5 +1,6 @@
 """What the Temporal Web UI shows without opening payloads: current details, summaries."""
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -52,3 +53,30 @@ async def test_details_show_the_pending_approval_and_the_command_to_decide(
         "tool write_file out/hello.txt",
         "model scripted-planner step 3",
     ]
+
+
+async def test_the_default_page_names_the_action_waiting_for_approval(
+    client: Client, worker: Worker, tmp_path: Path
+) -> None:
+    """The Web UI opens a run on its Timeline, which shows pending timers with their
+    summaries: the wait for a decision runs on one (deadline or not), naming the action."""
+    handle = await start(client, make_spec(tmp_path), worker.task_queue)
+    waiting = await wait_for_state(handle, RunState.WAITING_FOR_APPROVAL)
+    request = waiting.pending_approvals[0]
+
+    async def timer_summaries() -> list[str]:
+        return [
+            json.loads(event.user_metadata.summary.data)
+            async for event in handle.fetch_history_events()
+            if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED
+        ]
+
+    async with asyncio.timeout(30):  # the timer starts in the same workflow task as the wait
+        while not (summaries := await timer_summaries()):
+            async for _ in handle.fetch_history_events(wait_new_event=True):
+                break
+    assert summaries == [
+        f"waiting for approval: write_file, action {handle.id}/2.1. "
+        f"Approve: overseer approve {handle.id} 2.1 --as YOU"
+    ]
+    assert request.action_id == f"{handle.id}/2.1"

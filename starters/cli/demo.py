@@ -20,7 +20,7 @@ from starters.server import ServerAddress, embedded_server
 from workers.namespace_setup import ensure_search_attributes
 from workers.worker import build_worker
 
-DEMO_AGENT = Path(__file__).resolve().parent.parent / "agents" / "demo.yaml"
+DEMO_AGENT = Path(__file__).resolve().parents[2] / "agents" / "demo.yaml"
 DEMO_GOAL = "Summarize the open release items into out/report.md"
 AUTO_APPROVER = "demo-auto-approver"
 

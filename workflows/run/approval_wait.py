@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from temporalio import workflow
 
+from contracts.approvals import ApprovalRequest
 from contracts.events import EventKind, RunEvent
 from contracts.model_io import ToolCall
 from contracts.snapshot import BudgetUsage
@@ -15,10 +16,15 @@ from contracts.spec import RunSpec
 from contracts.states import RunState
 from workflows.run.approval_book import ApprovalBook, DecidedAction, action_id_for
 from workflows.run.budget_check import wall_clock_deadline
+from workflows.run.details import approval_wait_summary
 from workflows.run.metrics import RunMetrics
 from workflows.run.turn import TurnInterrupted
 
 SYSTEM = "system"
+# With no deadline, the wait still runs on a timer, so the Web UI's Timeline (the run's
+# default page) shows the timer's summary: what waits and how to approve it. A timer that
+# fires re-arms: one event pair a week of waiting.
+UNBOUNDED_WAIT = timedelta(days=7)
 
 
 class ApprovalWait:
@@ -70,12 +76,12 @@ class ApprovalWait:
             [request.action_id, request.args_sha256],
         )
         self._metrics.approval_requested(call.name)
-        decided = await self._decision_on(request.action_id, request.expires_at)
+        decided = await self._decision_on(request, request.expires_at)
         if decided is None:  # expired, and the policy blocks: a human must still decide
             self._note(EventKind.APPROVAL_EXPIRED, SYSTEM, f"{request.action_id} expired")
             self._blocked_reason = f"approval_expired: action {request.action_id}"
             self._move(RunState.BLOCKED, SYSTEM, f"{self._blocked_reason} waits for a human")
-            decided = await self._decision_on(request.action_id, None)
+            decided = await self._decision_on(request, None)
             assert decided is not None
             self._blocked_reason = None
         if decided.decision is None:  # expired, and the policy rejected it
@@ -93,25 +99,27 @@ class ApprovalWait:
         return actor, call if edited is None else call.model_copy(update={"arguments": edited})
 
     async def _decision_on(
-        self, action_id: str, expires_at: datetime | None
+        self, request: ApprovalRequest, expires_at: datetime | None
     ) -> DecidedAction | None:
         """The decision, or None if the request expired and the policy blocks on expiry.
 
         The wait is also the run's wall-clock timer: when max_wall_seconds runs out first,
         the run blocks on its budget (or fails, per policy) while the request stays open."""
+        action_id = request.action_id
         while self._approvals.outcome(action_id) is None:
             wall_deadline = wall_clock_deadline(self._budget)
             deadline = min((d for d in (expires_at, wall_deadline) if d), default=None)
-            timeout = max(deadline - workflow.now(), timedelta(0)) if deadline else None
+            timeout = max(deadline - workflow.now(), timedelta(0)) if deadline else UNBOUNDED_WAIT
             try:
                 await workflow.wait_condition(
                     lambda: self._approvals.outcome(action_id) is not None,
                     timeout=timeout,
-                    timeout_summary=f"approval of {action_id}: deadline" if timeout else None,
+                    timeout_summary=approval_wait_summary(
+                        self._run_id, request, until_deadline=deadline is not None
+                    ),
                 )
             except TimeoutError:
                 if expires_at and workflow.now() >= expires_at:
-                    request = next(r for r in self._approvals.pending if r.action_id == action_id)
                     if request.on_expiry == "block":
                         return None
                     self._approvals.expire(action_id)

@@ -5,6 +5,17 @@ from contracts.handoff import HUMAN
 from contracts.snapshot import RunSnapshot
 
 
+def approval_wait_summary(run_id: str, request: ApprovalRequest, until_deadline: bool) -> str:
+    """The summary of the timer a run waits on for a decision. The Web UI's Timeline, the
+    run's default page, shows it while the timer is pending: the page a person lands on
+    names the action and how to approve it (the current details are a tab away)."""
+    until = " (until its deadline)" if until_deadline else ""
+    return (
+        f"waiting for approval{until}: {request.tool}, action {request.action_id}. "
+        f"Approve: overseer approve {run_id} {request.short_id} --as YOU"
+    )
+
+
 def _approval_lines(run_id: str, request: ApprovalRequest) -> list[str]:
     body = (
         f'{{"action_id":"{request.action_id}","args_sha256":"{request.args_sha256}",'
