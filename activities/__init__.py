@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from activities.broadcast import broadcast_kill_switches
+from activities.ending import request_own_cancel
 from activities.llm import ModelActivities
 from activities.references import ReferenceActivities
 from activities.run_log import RunLogActivities
@@ -23,5 +24,6 @@ def all_activities(models: ModelActivities) -> list[Callable[..., Any]]:
         RunLogActivities(models.store).archive,
         broadcast_kill_switches,
         join_run_queue,
+        request_own_cancel,
         *TOOL_ACTIVITIES,
     ]

@@ -48,6 +48,8 @@ class RunSnapshot(BaseModel):
     # Why the run waits in `blocked` (e.g. circuit_open), while it does.
     blocked_reason: str | None = None
     paused_by: str | None = None
+    # Who asked to cancel and why, while the run winds down (undoes its steps) to its end.
+    canceling: str | None = None
     retry_of: str | None = None
     # Irreversible steps a rollback could not undo, if it came to that.
     uncompensated: list[str] = Field(default_factory=list)

@@ -60,7 +60,8 @@ async def shoot(page: Page, url: str, out: Path, tab: str | None = None) -> str:
         await page.wait_for_timeout(RENDER_MS // 2)
     await page.screenshot(path=str(out), full_page=True)
     print(f"saved {out}")
-    return await page.inner_text("body")
+    text: str = await page.inner_text("body")  # typed here: playwright is an optional extra
+    return text
 
 
 def check_default_page(text: str, request: ApprovalRequest) -> None:

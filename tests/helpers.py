@@ -1,13 +1,14 @@
 """Building runs and waiting on them, for tests. Waits are on history events, with a deadline."""
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 
 from contracts import WORKFLOW_NAME
 from contracts.events import EventKind, RunEvent
@@ -112,3 +113,18 @@ async def wait_for_event(
         raise AssertionError(f"run {handle.id} closed without a {kind} event")
 
     return await asyncio.wait_for(watch(), within)
+
+
+async def closed_status(handle: WorkflowHandle[Any, Any]) -> WorkflowExecutionStatus:
+    """Wait for the workflow to close, however it closes; its Temporal status. A canceled
+    or failed run (or pipeline) returns no result: its queries tell its end."""
+    with contextlib.suppress(WorkflowFailureError):
+        await handle.result()
+    status = (await handle.describe()).status
+    assert status is not None
+    return status
+
+
+async def closed(handle: WorkflowHandle[Any, Any]) -> tuple[WorkflowExecutionStatus, RunSnapshot]:
+    """A run's Temporal status once closed, and its final snapshot (a query on it)."""
+    return await closed_status(handle), await snapshot(handle)

@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -19,7 +19,7 @@ from contracts.search_attributes import ALL_KEYS
 from contracts.spec import PolicySpec
 from starters.client.pipelines import pipeline_tree
 from tests.conftest import venv_binary
-from tests.helpers import make_spec
+from tests.helpers import closed_status, make_spec
 from tests.pipeline_helpers import (
     ITEM_SCHEMA,
     echo_agent,
@@ -117,9 +117,8 @@ async def test_cancel_in_a_later_segment_compensates_a_step_of_an_earlier_one(
 
     latest = client.get_workflow_handle(first.id)
     await latest.execute_update("cancel", CancelRequest(by="carol", reason="wrong release"))
-    result = await first.result()
-
-    assert result.state is PipelineState.ROLLED_BACK
+    assert await closed_status(latest) is WorkflowExecutionStatus.CANCELED
+    assert (await pipeline_snapshot(latest)).state is PipelineState.ROLLED_BACK
     with sqlite3.connect(tmp_path / ".tracker" / "tickets.sqlite") as db:
         assert db.execute("SELECT title, status FROM tickets").fetchall() == [("r 1.2", "canceled")]
     final = await pipeline_snapshot(latest)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
@@ -16,7 +16,7 @@ from contracts.model_io import ScriptedCall, ScriptTurn
 from contracts.pipeline import ItemState, PipelineSpec, PipelineState, PipelineStep
 from contracts.spec import PolicySpec
 from contracts.states import RunState
-from tests.helpers import events, make_spec
+from tests.helpers import closed_status, events, make_spec
 from tests.pipeline_helpers import (
     ITEM_SCHEMA,
     echo_agent,
@@ -235,9 +235,9 @@ async def test_cancel_mid_pipeline_compensates_the_earlier_step(
     handle = await start_pipeline(client, spec, worker.task_queue)
     await wait_for_pipeline(handle, lambda s: bool(s.pending_approvals))
     await handle.execute_update("cancel", CancelRequest(by="carol", reason="wrong release"))
-    result = await handle.result()
-
-    assert result.state is PipelineState.ROLLED_BACK
+    # Rolled back after a cancel: Canceled in Temporal (the Web UI list, `overseer ls`).
+    assert await closed_status(handle) is WorkflowExecutionStatus.CANCELED
+    assert (await pipeline_snapshot(handle)).state is PipelineState.ROLLED_BACK
     with sqlite3.connect(tmp_path / ".tracker" / "tickets.sqlite") as db:
         assert db.execute("SELECT title, status FROM tickets").fetchall() == [
             ("release 1.2", "canceled")

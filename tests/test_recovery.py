@@ -4,7 +4,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
@@ -22,7 +23,15 @@ from contracts.states import RunState
 from contracts.tools import ToolInvocation, ToolResult
 from starters.client.recovery import reset_run, retry_run
 from starters.client.runs import RunClient
-from tests.helpers import events, make_spec, snapshot, start, wait_for, wait_for_state
+from tests.helpers import (
+    closed,
+    events,
+    make_spec,
+    snapshot,
+    start,
+    wait_for,
+    wait_for_state,
+)
 
 FAST_RETRIES = RetryConfig(
     tool=ActivityPolicy(max_attempts=2, initial_interval_seconds=0.1, heartbeat_seconds=5)
@@ -75,8 +84,9 @@ async def test_cancel_after_irreversible_steps_rolls_them_back_in_reverse(
     assert (tmp_path / "notes.txt").read_text() == "new"
     await handle.execute_update("cancel", CancelRequest(by="carol", reason="wrong goal"))
 
-    result: RunResult = await handle.result()
-    assert result.state is RunState.ROLLED_BACK
+    # Rolled back after a cancel: Canceled in Temporal; the query tells the whole end.
+    status, final = await closed(handle)
+    assert (status, final.state) == (WorkflowExecutionStatus.CANCELED, RunState.ROLLED_BACK)
     assert (tmp_path / "notes.txt").read_text() == "old"
     assert tickets(tmp_path) == [("Rotate keys", "canceled")]
     undone = [e.detail for e in await events(handle) if e.kind is EventKind.COMPENSATED]
@@ -108,8 +118,11 @@ async def test_a_failed_compensation_ends_failed_with_what_is_left(
     tracker.mkdir()  # the tracker is gone: the ticket cannot be canceled
     await handle.execute_update("cancel", CancelRequest(by="carol", reason="stop"))
 
-    result: RunResult = await handle.result()
-    assert result.state is RunState.FAILED
+    with pytest.raises(WorkflowFailureError) as failure:  # Failed in Temporal too
+        await handle.result()
+    assert isinstance(failure.value.cause, ApplicationError)
+    [result] = failure.value.cause.details  # the run's result rides in the failure
+    assert RunResult.model_validate(result).state is RunState.FAILED
     final = await snapshot(handle)
     assert len(final.uncompensated) == 1
     assert final.uncompensated[0].startswith("step 2 (tool create_ticket Rotate keys): ")

@@ -41,7 +41,7 @@ from contracts.snapshot import RunSnapshot
 from contracts.states import RunState
 from starters.client.queue import QueueClient
 from tests.conftest import venv_binary
-from tests.helpers import events, make_spec, snapshot, start, wait_for, wait_for_state
+from tests.helpers import closed, events, make_spec, snapshot, start, wait_for, wait_for_state
 
 S = RunState
 REPO = Path(__file__).resolve().parent.parent
@@ -79,7 +79,7 @@ async def cancel(*handles: WorkflowHandle[Any, Any]) -> None:
     """Cancel runs in this order (queued ones first, or a freed slot starts the next)."""
     for handle in handles:
         await handle.execute_update("cancel", CancelRequest(by="test", reason="test over"))
-        await handle.result()
+        await closed(handle)
 
 
 def queued_at(position: int) -> Callable[[RunSnapshot], bool]:

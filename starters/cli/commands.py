@@ -9,7 +9,9 @@ from temporalio.client import Client
 
 from contracts.approvals import CancelRequest
 from contracts.errors import OverseerError
+from contracts.snapshot import RunSnapshot
 from starters.cli.demo import DEMO_GOAL, run_demo
+from starters.cli.exit_codes import exit_code
 from starters.cli.follow import follow
 from starters.cli.pipeline_commands import cancel as cancel_pipeline
 from starters.cli.pipeline_commands import decide as decide_in_pipeline
@@ -109,7 +111,7 @@ async def _watch(client: Client, run_id: str, after_seq: int) -> int:
             print(f"answer: {snapshot.final_answer}")
         if snapshot.failure_reason:
             print(f"reason: {snapshot.failure_reason}")
-    return 0
+    return exit_code(snapshot.state)
 
 
 async def cmd_ls(args: argparse.Namespace) -> int:
@@ -178,9 +180,21 @@ async def cmd_cancel(args: argparse.Namespace) -> int:
     if await is_pipeline(client, args.run):
         request = CancelRequest(by=args.user, reason=args.reason)
         return await cancel_pipeline(client, args.run, request)
-    await RunClient(client, args.run).cancel(CancelRequest(by=args.user, reason=args.reason))
-    print(f"cancel of run {args.run} requested by {args.user}: {args.reason}")
+    snapshot = await RunClient(client, args.run).cancel(
+        CancelRequest(by=args.user, reason=args.reason)
+    )
+    print(f"canceled run {args.run} as {args.user}: {args.reason}")
+    print(ended_or_canceling(snapshot))
     return 0
+
+
+def ended_or_canceling(snapshot: RunSnapshot) -> str:
+    """The state the cancel left the run in, as its reply says."""
+    if snapshot.state.is_terminal:
+        reason = f" ({snapshot.failure_reason})" if snapshot.failure_reason else ""
+        return f"state: {snapshot.state}{reason}"
+    # Still undoing its irreversible steps: it ends canceled, rolled_back or failed.
+    return f"state: canceling ({snapshot.canceling}), still {snapshot.state}"
 
 
 async def cmd_cassette(args: argparse.Namespace) -> int:
@@ -195,7 +209,8 @@ async def cmd_watch(args: argparse.Namespace) -> int:
     client = await connect()
     if await is_pipeline(client, args.run):
         return await watch_pipeline(client, args.run)
-    return await watch(client, args.run)
+    await watch(client, args.run)  # returns once the run has ended
+    return exit_code((await RunClient(client, args.run).snapshot()).state)
 
 
 async def cmd_inbox(args: argparse.Namespace) -> int:

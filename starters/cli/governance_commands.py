@@ -9,6 +9,7 @@ from contracts.errors import OverseerError
 from contracts.events import EventKind, RunEvent
 from contracts.kill_switch import KillRequest, KillSwitches, Scope
 from contracts.snapshot import BudgetUsage, RunSnapshot
+from contracts.states import RunState
 from starters.cli.arguments import OneLineParser, actor_arg, name_arg, reason_arg
 from starters.client.connection import connect, task_queue
 from starters.client.kill_switches import KillSwitchClient
@@ -164,7 +165,10 @@ async def cmd_pause(args: argparse.Namespace) -> int:
     note = OperatorNote(by=args.user, reason=args.reason)
     snapshot = await run.control("pause", note, RunSnapshot)
     print(f"paused run {args.run} as {args.user}: it holds before its next step or tool call")
-    print(_state_line(snapshot))
+    if snapshot.state is RunState.BLOCKED:
+        print(_state_line(snapshot))
+    else:  # it finishes what it is doing first (a model turn, a tool, a wait for approval)
+        print(f"state: {snapshot.state} (blocked before its next step or tool call)")
     print(f'resume: overseer resume {args.run} --as YOU --reason "..."')
     return 0
 
@@ -174,6 +178,7 @@ async def cmd_resume(args: argparse.Namespace) -> int:
     snapshot = await run.control(
         "resume", OperatorNote(by=args.user, reason=args.reason), RunSnapshot
     )
+    # The reply is the state the run moved to (the run goes on in the same workflow task).
     print(f"resumed run {args.run} as {args.user}")
     print(_state_line(snapshot))
     return 0

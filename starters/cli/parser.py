@@ -34,6 +34,7 @@ from starters.cli.commands import (
     cmd_watch,
     cmd_worker,
 )
+from starters.cli.exit_codes import EPILOG as RUN_EXIT_CODES
 from starters.cli.governance_commands import add_governance_commands
 from starters.cli.pipeline_commands import cmd_reply
 from starters.cli.queue_commands import add_queue_commands
@@ -96,7 +97,12 @@ def _add_process_commands(sub: "argparse._SubParsersAction[OneLineParser]") -> N
 
 def _add_start_commands(sub: "argparse._SubParsersAction[OneLineParser]") -> None:
     """Starting runs: from a file, again (retry), from a step (reset), a cassette of one."""
-    p = sub.add_parser("run", help="start an agent run (agent file) or a pipeline (pipeline file)")
+    p = sub.add_parser(
+        "run",
+        help="start an agent run (agent file) or a pipeline (pipeline file)",
+        epilog=RUN_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument(
         "agent_file",
         type=Path,

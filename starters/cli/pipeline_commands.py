@@ -9,6 +9,7 @@ from temporalio.client import Client
 from contracts.approvals import CancelRequest
 from contracts.errors import OverseerError
 from contracts.handoff import HumanInput
+from starters.cli.exit_codes import exit_code
 from starters.client.connection import connect, task_queue
 from starters.client.human_input import reply
 from starters.client.pipelines import PipelineClient, pipeline_tree, start_pipeline
@@ -42,7 +43,7 @@ async def watch_pipeline(client: Client, pipeline_id: str) -> int:
             shown = tree
         waiting = any(c.blocked_reason for i in snapshot.items for c in i.children)
         if snapshot.state.is_terminal or snapshot.pending_approvals or waiting:
-            return 0
+            return exit_code(snapshot.state)
         await asyncio.sleep(POLL_SECONDS)  # the CLI polls a query on an interval
 
 
@@ -70,11 +71,15 @@ async def decide(client: Client, args: argparse.Namespace, verdict: str) -> int:
 
 
 async def cancel(client: Client, pipeline_id: str, request: CancelRequest) -> int:
-    await PipelineClient(client, pipeline_id).cancel(request)
+    snapshot = await PipelineClient(client, pipeline_id).cancel(request)
     print(
-        f"cancel of pipeline {pipeline_id} requested by {request.by}: {request.reason} "
+        f"canceled pipeline {pipeline_id} as {request.by}: {request.reason} "
         "(running children are canceled, completed steps rolled back)"
     )
+    if snapshot.state.is_terminal:
+        print(f"state: {snapshot.state}")
+    else:  # its children are still winding down
+        print(f"state: canceling (children halting), see: overseer status {pipeline_id}")
     return 0
 
 

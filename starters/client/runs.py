@@ -104,7 +104,9 @@ async def start_spec(client: Client, run_id: str, spec: RunSpec, task_queue: str
 
 
 def _rpc_problem(run_id: str, error: RPCError) -> OverseerError:
-    if error.status == RPCStatusCode.NOT_FOUND and "already completed" in error.message:
+    # An update that reaches a run as it closes is aborted by the server.
+    ended = ("already completed", "aborted by closing workflow")
+    if any(words in error.message for words in ended):
         return OverseerError(f"run {run_id} has already ended")
     if error.status == RPCStatusCode.NOT_FOUND:
         return OverseerError(f"no run {run_id!r} in this namespace")

@@ -44,6 +44,8 @@ class ChildRuns:
         self.specs: dict[str, RunSpec] = dict(carried.child_specs) if carried else {}
         self.results: dict[str, RunResult] = dict(carried.child_results) if carried else {}
         self.halt_request: CancelRequest | None = None
+        # How children that ended canceled or failed ended, as they signalled it.
+        self.ended: dict[str, RunResult] = {}
         self.started_in_segment = 0
 
     def segment_full(self) -> bool:
@@ -105,19 +107,27 @@ class ChildRuns:
         try:
             result = await handle
         except ChildWorkflowError as error:
-            cause = error.cause
-            if isinstance(cause, CancelledError) and _pipeline_being_canceled():
+            if isinstance(error.cause, CancelledError) and _pipeline_being_canceled():
                 # `temporal workflow cancel` on the pipeline reached the child first.
                 self.halt(CancelRequest(by="temporal", reason="workflow cancellation requested"))
-            reason = cause.message if isinstance(cause, FailureError) else str(error)
-            child.state, child.reason = RunState.FAILED, reason
-            return Attempt(failure=reason, canceled=self.halt_request is not None)
+            # A child ending Canceled or Failed returns no result: it signalled its end first.
+            ended = self.ended.pop(run_id, None)
+            if ended is None:
+                return self._lost(error, child)
+            result = ended
         finally:
             del self._running[run_id]
             child.pending_approvals, child.blocked_reason = [], None
         self.results[run_id] = result
         child.state, child.reason, child.handoff = result.state, result.reason, result.handoff
         return await self._judge(item, child, result, schema)
+
+    def _lost(self, error: ChildWorkflowError, child: ChildRun) -> Attempt:
+        """A child that closed without saying how (terminated, timed out, or crashed)."""
+        cause = error.cause
+        reason = cause.message if isinstance(cause, FailureError) else str(error)
+        child.state, child.reason = RunState.FAILED, reason
+        return Attempt(failure=reason, canceled=self.halt_request is not None)
 
     async def _judge(
         self, item: StepItem, child: ChildRun, result: RunResult, schema: dict[str, Any] | None

@@ -3,12 +3,14 @@ contracts. Sequential steps and fan-out (with a concurrency limit), a failure po
 step, and one rollback across steps when the pipeline is canceled or fails."""
 
 import asyncio
+import contextlib
 from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from contracts.approvals import CancelRequest, Decision
+from contracts.ending import CHILD_ENDED_SIGNAL, ChildEnded
 from contracts.pipeline import (
     ChildProgress,
     ItemState,
@@ -20,12 +22,14 @@ from contracts.pipeline import (
 )
 from workflows.common.bodies import BodyRefused, parse_body, parse_update_body
 from workflows.common.child_progress import CHILD_PROGRESS_SIGNAL
+from workflows.common.ending import end_as_canceled
 from workflows.pipeline.board import PipelineBoard
 from workflows.pipeline.children import ChildRuns
 from workflows.pipeline.details import PublishedPipeline, publish_pipeline
 from workflows.pipeline.rollback import anything_undone, roll_back_pipeline
 from workflows.pipeline.steps import StepFailed, StepRunner
 from workflows.run.approval_book import DecisionRefused
+from workflows.run.controls import CANCEL_REPLY_WAIT
 
 PIPELINE_FAILED = "PipelineFailed"
 
@@ -52,22 +56,31 @@ class PipelineWorkflow:
             await self._run_steps()
         except asyncio.CancelledError:  # `temporal workflow cancel`: children get it too
             self._children.halt(CancelRequest(by="temporal", reason="workflow cancellation"))
-            await self._wind_down()
-            raise
         if self._children.halt_request is None:
             self._end(PipelineState.COMPLETED, "every step completed")
         else:
             await self._wind_down()
-        if self._children.halt_request is not None and self._children.halt_request.by == "temporal":
-            raise asyncio.CancelledError  # ends Canceled in Temporal, as it asked
-        if self._state is PipelineState.FAILED:
-            reason = self._failure_reason or "failed"
-            raise ApplicationError(reason, type=PIPELINE_FAILED, non_retryable=True)
-        return PipelineResult(
+        return await self._close()
+
+    async def _close(self) -> PipelineResult:
+        """Close with the Temporal status that tells the pipeline's end at a glance, as a
+        run does (workflows/run/agent_run.py): rolled_back -> Canceled when a cancel halted
+        it, Failed when a failed step did."""
+        result = PipelineResult(
             state=self._state,
             outputs=self._board.outputs(),
             failure_reason=self._failure_reason,
+            uncompensated=self._uncompensated,
         )
+        await workflow.wait_condition(workflow.all_handlers_finished)  # the cancel's reply
+        if self._state is PipelineState.COMPLETED:
+            return result
+        if self._failure_reason is not None:  # failed, or rolled back after a failed step
+            raise ApplicationError(
+                self._failure_reason, result, type=PIPELINE_FAILED, non_retryable=True
+            )
+        await end_as_canceled(self._halt_reason)
+        return result
 
     async def _run_steps(self) -> None:
         carried = self._spec.carried
@@ -129,7 +142,7 @@ class PipelineWorkflow:
 
     def _end(self, state: PipelineState, detail: str) -> None:
         self._state = state
-        self._note("pipeline_ended", "", f"{state}: {detail}")
+        self._note("pipeline_ended", "", detail=f"{state}: {detail}")
 
     def _note(self, kind: str, step: str, run_id: str = "", detail: str = "") -> None:
         self._board.note(kind, workflow.now(), step, run_id, detail)
@@ -157,8 +170,14 @@ class PipelineWorkflow:
         )
 
     @workflow.update(name="cancel")
-    def cancel(self, body: Any) -> PipelineSnapshot:
+    async def cancel(self, body: Any) -> PipelineSnapshot:
+        """Replies with the pipeline as the cancel left it: ended, or still halting its
+        children (within CANCEL_REPLY_WAIT)."""
         self._request_cancel(parse_update_body(CancelRequest, body))
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._state.is_terminal, timeout=CANCEL_REPLY_WAIT
+            )
         return self.snapshot()
 
     @cancel.validator
@@ -186,6 +205,11 @@ class PipelineWorkflow:
         self._cancel_request = request
         self._note("cancel_requested", "", detail=f"by {request.by}: {request.reason}")
         self._children.halt(request)
+
+    @workflow.signal(name=CHILD_ENDED_SIGNAL)
+    def child_ended(self, ended: ChildEnded) -> None:
+        if self._board.child(ended.run_id) is not None:  # only a child of this pipeline
+            self._children.ended[ended.run_id] = ended.result
 
     @workflow.signal(name=CHILD_PROGRESS_SIGNAL)
     def child_progress(self, progress: ChildProgress) -> None:

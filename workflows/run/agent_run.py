@@ -24,6 +24,7 @@ from contracts.snapshot import EventsQuery, RunResult, RunSnapshot
 from contracts.spec import RunSpec
 from contracts.states import RunState
 from contracts.steps import StepRecord
+from workflows.common.ending import end_as_canceled, tell_parent
 from workflows.run.approval_book import ApprovalBook
 from workflows.run.approval_wait import ApprovalWait
 from workflows.run.budget_check import initial_usage
@@ -100,15 +101,38 @@ class AgentRunWorkflow(
             await self._drive_task
         except asyncio.CancelledError:
             request = self._cancel_request
-            if request is None:  # `temporal workflow cancel`: end as Temporal asks
+            if request is None:  # `temporal workflow cancel`
                 await self._end(RunState.CANCELED, "temporal", "workflow cancellation requested")
-                raise
-            await self._end(RunState.CANCELED, f"user:{request.by}", request.reason)
+            else:
+                await self._end(RunState.CANCELED, f"user:{request.by}", request.reason)
         except RunFailed as failure:
             self._failure_reason = failure.reason
             await self._end(RunState.FAILED, SYSTEM, failure.reason)
-            reason = self._failure_reason or failure.reason
-            raise ApplicationError(reason, type=RUN_FAILED, non_retryable=True) from None
+        return await self._close()
+
+    async def _close(self) -> RunResult:
+        """Close with the Temporal status that tells the run's end at a glance (the Web UI
+        list, `overseer ls`): completed -> Completed, failed -> Failed, canceled -> Canceled.
+        rolled_back -> Canceled when a cancel caused it, Failed when a failure did: the work
+        asked for was not done (its effects were undone), which Completed would hide, and
+        what stopped it is what a person scanning the list needs. The result (also in a
+        failure's details, and signalled to a parent pipeline) and the queries still give
+        the whole end."""
+        result = self._result()
+        # Replies first (the cancel update answers with the end): a closed run takes none.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if result.state is RunState.COMPLETED:
+            return result
+        await tell_parent(self._run_id, result)
+        if self._failure_reason is not None:  # failed, or rolled back after a failure
+            raise ApplicationError(
+                self._failure_reason, result, type=RUN_FAILED, non_retryable=True
+            ) from None
+        request = self._cancel_request
+        await end_as_canceled(f"{request.by}: {request.reason}" if request else "canceled")
+        return result
+
+    def _result(self) -> RunResult:
         return RunResult(
             state=self._ledger.state,
             final_answer=self._final_answer,
@@ -269,12 +293,19 @@ class AgentRunWorkflow(
             trace_id=self._spec.trace_id,
             final_answer=self._final_answer,
             failure_reason=self._failure_reason,
+            canceling=self._canceling(),
             blocked_reason=self._blocked_reason,
             retry_of=self._spec.retry_of,
             uncompensated=self._uncompensated,
             queue_position=self._queue_position,
             handoff=self._handoff,
         )
+
+    def _canceling(self) -> str | None:
+        request = self._cancel_request
+        if request is None or self._ledger.state.is_terminal:
+            return None
+        return f"by {request.by}: {request.reason}"
 
     @workflow.query(name="steps")
     def steps(self) -> list[StepRecord]:

@@ -8,7 +8,9 @@ A mixin of AgentRunWorkflow, kept apart so the run loop reads on its own.
 """
 
 import asyncio
+import contextlib
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -22,17 +24,17 @@ from contracts.identity import actor_id_problem
 from contracts.kill_switch import KillSwitches
 from contracts.snapshot import BudgetUsage, RunSnapshot
 from contracts.spec import RunSpec
+from contracts.states import RunState
 from workflows.common.bodies import BodyRefused, parse_body, parse_update_body
 from workflows.run.approval_book import ApprovalBook, DecisionRefused
 from workflows.run.budget_check import ExtensionRefused, check_extension, extend
 from workflows.run.ledger import RunLedger
 from workflows.run.metrics import RunMetrics
 
-with workflow.unsafe.imports_passed_through():
-    pass
-
 Body = TypeVar("Body", bound=BaseModel)
 SYSTEM = "system"
+# How long the cancel update waits for the run's end before replying `canceling`.
+CANCEL_REPLY_WAIT = timedelta(seconds=5)
 
 
 class RunControls:
@@ -46,6 +48,7 @@ class RunControls:
     _budget: BudgetUsage
     _paused: OperatorNote | None
     _kill_switches: KillSwitches
+    _blocked_reason: str | None
 
     def _note(
         self, kind: EventKind, actor: str, detail: str, evidence: list[str] | None = None
@@ -58,8 +61,14 @@ class RunControls:
     # -- updates (validated, synchronous) -------------------------------------------------
 
     @workflow.update(name="cancel")
-    def cancel(self, body: Any) -> RunSnapshot:
+    async def cancel(self, body: Any) -> RunSnapshot:
+        """Replies with the run as the cancel left it: ended (in this workflow task, unless
+        it must undo irreversible steps first), or still winding down (`canceling`)."""
         self._request_cancel(parse_update_body(CancelRequest, body))
+        with contextlib.suppress(TimeoutError):  # a long rollback: the reply says `canceling`
+            await workflow.wait_condition(
+                lambda: self._ledger.state.is_terminal, timeout=CANCEL_REPLY_WAIT
+            )
         return self.snapshot()
 
     @cancel.validator
@@ -78,8 +87,16 @@ class RunControls:
         self._check_pause()
 
     @workflow.update(name="resume")
-    def resume(self, body: Any) -> RunSnapshot:
+    async def resume(self, body: Any) -> RunSnapshot:
+        """Replies with the state the run moves to, not the `blocked` it leaves."""
+        held = self._blocked_reason if self._ledger.state is RunState.BLOCKED else None
         self._resume(parse_update_body(OperatorNote, body))
+        if held is not None:
+            # The held run goes on in this same workflow task: wait for it to move (or to
+            # hold for another reason, e.g. an exhausted budget).
+            await workflow.wait_condition(
+                lambda: self._ledger.state is not RunState.BLOCKED or self._blocked_reason != held
+            )
         return self.snapshot()
 
     @resume.validator
