@@ -123,7 +123,9 @@ async def test_tokens_and_cost_block_and_extend(
     openai.responses += [chat(LIST_FILES, 120, 18), chat(FINAL, 200, 30)]
     spec = make_spec(tmp_path, model=openai_model(openai), budget=BudgetSpec(max_cost_usd=1e-5))
     handle = await start(client, spec, worker.task_queue)
-    await blocked_then_extended(handle, "max_cost_usd 1e-05 reached (2.88e-05 used)", cost_usd=1)
+    await blocked_then_extended(
+        handle, "max_cost_usd $0.00001 reached ($0.0000288 used)", cost_usd=1
+    )
 
 
 async def test_extensions_that_cannot_apply_are_refused(

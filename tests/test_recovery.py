@@ -1,5 +1,6 @@
 """Exactly-once effects, sagas, dead letters, output contracts, steps and reset."""
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from contracts.snapshot import RunResult
 from contracts.spec import PolicySpec
 from contracts.states import RunState
 from contracts.tools import ToolInvocation, ToolResult
+from starters.client.listing import list_runs
 from starters.client.recovery import reset_run, retry_run
 from starters.client.runs import RunClient
 from tests.helpers import (
@@ -264,3 +266,15 @@ async def test_steps_and_reset(client: Client, worker: Worker, tmp_path: Path) -
         if e.kind is EventKind.RESET
     ]
     assert forced == ["reset to step 4: re-read on purpose; forced over: 6 (tool create_ticket T)"]
+
+    # Two resets leave three executions of this run id; `overseer ls` lists the run once.
+    query = f"WorkflowId = '{handle.id}'"
+
+    async def executions() -> int:
+        return len([e async for e in client.list_workflows(query)])
+
+    async with asyncio.timeout(30):
+        while await executions() < 3:
+            continue  # each listing is a round trip: visibility catches up; timeout bounds it
+    listed = [r for r in await list_runs(client, agent=spec.agent) if r.run_id == handle.id]
+    assert [(r.run_id, r.state) for r in listed] == [(handle.id, "completed")]

@@ -10,6 +10,7 @@ from temporalio.client import Client
 from contracts.approvals import CancelRequest
 from contracts.errors import OverseerError
 from contracts.snapshot import RunSnapshot
+from contracts.text import clip
 from starters.cli.demo import DEMO_GOAL, run_demo
 from starters.cli.exit_codes import exit_code
 from starters.cli.follow import follow
@@ -17,7 +18,7 @@ from starters.cli.pipeline_commands import cancel as cancel_pipeline
 from starters.cli.pipeline_commands import decide as decide_in_pipeline
 from starters.cli.pipeline_commands import run_pipeline, watch_pipeline
 from starters.cli.pipeline_commands import status as pipeline_status
-from starters.cli.render import approval_block, event_line, snapshot_text
+from starters.cli.render import approval_block, event_line, printable, snapshot_text
 from starters.cli.views import inbox, top, watch
 from starters.client.artifacts import read_artifact
 from starters.client.cassette import cassette_from_history
@@ -161,7 +162,8 @@ async def _decide(args: argparse.Namespace, verdict: str) -> int:
         reviewed_sha256=args.sha256,
     )
     print(
-        f"{receipt.verdict} action {request.short_id} ({request.tool} {request.args_json[:120]}) "
+        f"{receipt.verdict} action {request.short_id} "
+        f"({request.tool} {printable(clip(request.args_json, 120))}) "
         f"of run {args.run} as {receipt.approver} (event #{receipt.event_seq})"
     )
     return 0

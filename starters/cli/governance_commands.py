@@ -10,6 +10,7 @@ from contracts.events import EventKind, RunEvent
 from contracts.kill_switch import KillRequest, KillSwitches, Scope
 from contracts.snapshot import BudgetUsage, RunSnapshot
 from contracts.states import RunState
+from contracts.text import number, usd
 from starters.cli.arguments import OneLineParser, actor_arg, name_arg, reason_arg
 from starters.client.connection import connect, task_queue
 from starters.client.kill_switches import KillSwitchClient
@@ -211,8 +212,10 @@ def parse_additions(items: list[str]) -> dict[str, int | float]:
     return amounts
 
 
-def _amount(value: float | None) -> str:
-    return "none" if value is None else f"{value:g}"
+def _amount(value: float | None, key: str = "") -> str:
+    if value is None:
+        return "none"
+    return usd(value) if key == "cost_usd" else number(value)
 
 
 def budget_lines(usage: BudgetUsage, now: datetime | None = None) -> list[str]:
@@ -228,7 +231,9 @@ def budget_lines(usage: BudgetUsage, now: datetime | None = None) -> list[str]:
         ("repeated_calls", usage.repeated_calls, usage.max_repeated_calls),
     ]
     lines = [f"{'KEY':<16} {'USED':>10} {'LIMIT':>10}"]
-    lines += [f"{key:<16} {_amount(used):>10} {_amount(limit):>10}" for key, used, limit in rows]
+    lines += [
+        f"{key:<16} {_amount(used, key):>10} {_amount(limit, key):>10}" for key, used, limit in rows
+    ]
     return lines
 
 
@@ -249,7 +254,7 @@ async def cmd_budget(args: argparse.Namespace) -> int:
         return 0
     extension = BudgetExtension.model_validate({"by": args.user, "reason": args.reason, **amounts})
     usage = await run.control("extend_budget", extension, BudgetUsage)
-    added = ", ".join(f"{key} +{value:g}" for key, value in amounts.items())
+    added = ", ".join(f"{key} +{_amount(value, key)}" for key, value in amounts.items())
     print(f"raised the budget of run {args.run} as {args.user}: {added}")
     for line in budget_lines(usage):
         print(line)

@@ -54,14 +54,31 @@ async def waiting_for_approval(client: Client, agent: str | None = None) -> list
 
 
 async def _listed(client: Client, query: str, limit: int | None) -> list[Listed]:
-    return [
-        Listed(
-            run_id=execution.id,
-            state=execution.typed_search_attributes.get(sa.RUN_STATE) or "?",
-            agent=execution.typed_search_attributes.get(sa.AGENT) or "?",
-            started=execution.start_time,
-            temporal_status=execution.status.name.lower() if execution.status else "?",
-            parent_id=execution.parent_id,
-        )
-        async for execution in client.list_workflows(query, limit=limit)
-    ]
+    return _one_per_run(
+        [
+            Listed(
+                run_id=execution.id,
+                state=execution.typed_search_attributes.get(sa.RUN_STATE) or "?",
+                agent=execution.typed_search_attributes.get(sa.AGENT) or "?",
+                started=execution.start_time,
+                temporal_status=execution.status.name.lower() if execution.status else "?",
+                parent_id=execution.parent_id,
+            )
+            async for execution in client.list_workflows(query, limit=limit)
+        ]
+    )
+
+
+def _one_per_run(listed: list[Listed]) -> list[Listed]:
+    """Each run once. A reset (or a continue-as-new) leaves older executions under the same
+    run id; the run is its running execution, else its newest one."""
+    chosen: dict[str, Listed] = {}
+    for item in listed:
+        current = chosen.get(item.run_id)
+        if current is None or _rank(item) > _rank(current):
+            chosen[item.run_id] = item
+    return list(chosen.values())
+
+
+def _rank(item: Listed) -> tuple[bool, datetime]:
+    return item.temporal_status == "running", item.started

@@ -9,15 +9,13 @@ from typing import TYPE_CHECKING
 from temporalio import workflow
 
 from contracts.approvals import ApprovalRequest
-from contracts.events import EventKind, RunEvent
+from contracts.events import EventKind
 from contracts.model_io import ToolCall
-from contracts.snapshot import BudgetUsage
-from contracts.spec import RunSpec
 from contracts.states import RunState
-from workflows.run.approval_book import ApprovalBook, DecidedAction, action_id_for
+from workflows.run.approval_book import DecidedAction, action_id_for
 from workflows.run.budget_check import wall_clock_deadline
 from workflows.run.details import approval_wait_summary
-from workflows.run.metrics import RunMetrics
+from workflows.run.parts import RunParts
 from workflows.run.turn import TurnInterrupted
 
 SYSTEM = "system"
@@ -27,30 +25,12 @@ SYSTEM = "system"
 UNBOUNDED_WAIT = timedelta(days=7)
 
 
-class ApprovalWait:
+class ApprovalWait(RunParts):
     # Provided by the workflow class and its other mixins (for type checking only).
-    _spec: RunSpec
-    _budget: BudgetUsage
-    _approvals: ApprovalBook
-    _metrics: RunMetrics
-    _blocked_reason: str | None
-
     if TYPE_CHECKING:
 
         @property
         def _run_id(self) -> str: ...
-
-        def _move(
-            self,
-            target: RunState,
-            actor: str,
-            detail: str = "",
-            evidence: list[str] | None = None,
-        ) -> None: ...
-
-        def _note(
-            self, kind: EventKind, actor: str, detail: str, evidence: list[str] | None = None
-        ) -> RunEvent: ...
 
         def _tell_model(self, call: ToolCall, content: str, is_error: bool) -> None: ...
 

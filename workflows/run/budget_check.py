@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from contracts.budget import EXTENSIBLE, BudgetExtension
 from contracts.snapshot import BudgetUsage
 from contracts.spec import BudgetSpec
+from contracts.text import duration_text, number, usd
 
 
 class ExtensionRefused(ValueError):
@@ -34,11 +35,12 @@ def _run_limits(usage: BudgetUsage, now: datetime) -> str | None:
     if usage.max_tokens is not None and tokens >= usage.max_tokens:
         return f"max_tokens {usage.max_tokens} reached ({tokens} used)"
     if usage.max_cost_usd is not None and usage.cost_usd >= usage.max_cost_usd:
-        return f"max_cost_usd {usage.max_cost_usd} reached ({usage.cost_usd} used)"
+        return f"max_cost_usd {usd(usage.max_cost_usd)} reached ({usd(usage.cost_usd)} used)"
     if usage.max_wall_seconds is not None and usage.started_at is not None:
         elapsed = (now - usage.started_at).total_seconds()
         if elapsed >= usage.max_wall_seconds:
-            return f"max_wall_seconds {usage.max_wall_seconds:g} reached ({elapsed:.0f} s elapsed)"
+            limit = number(usage.max_wall_seconds)
+            return f"max_wall_seconds {limit} reached ({duration_text(elapsed)} elapsed)"
     return None
 
 
@@ -87,5 +89,5 @@ def extend(usage: BudgetUsage, extension: BudgetExtension) -> str:
         field = EXTENSIBLE[name]
         raised = getattr(usage, field) + amount
         setattr(usage, field, raised)
-        changes.append(f"{field} -> {raised:g}")
+        changes.append(f"{field} -> {usd(raised) if field == 'max_cost_usd' else number(raised)}")
     return ", ".join(changes)

@@ -7,7 +7,6 @@ Decisions on pending actions (approve, reject) are in workflows/run/decisions.py
 A mixin of AgentRunWorkflow, kept apart so the run loop reads on its own.
 """
 
-import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import timedelta
@@ -19,17 +18,15 @@ from temporalio import workflow
 from contracts.approvals import CancelRequest, ResetNote
 from contracts.budget import BudgetExtension, OperatorNote
 from contracts.errors import one_line
-from contracts.events import EventKind, RunEvent
+from contracts.events import EventKind
 from contracts.identity import actor_id_problem
 from contracts.kill_switch import KillSwitches
 from contracts.snapshot import BudgetUsage, RunSnapshot
-from contracts.spec import RunSpec
 from contracts.states import RunState
 from workflows.common.bodies import BodyRefused, parse_body, parse_update_body
-from workflows.run.approval_book import ApprovalBook, DecisionRefused
+from workflows.run.approval_book import DecisionRefused
 from workflows.run.budget_check import ExtensionRefused, check_extension, extend
-from workflows.run.ledger import RunLedger
-from workflows.run.metrics import RunMetrics
+from workflows.run.parts import RunParts
 
 Body = TypeVar("Body", bound=BaseModel)
 SYSTEM = "system"
@@ -37,24 +34,8 @@ SYSTEM = "system"
 CANCEL_REPLY_WAIT = timedelta(seconds=5)
 
 
-class RunControls:
+class RunControls(RunParts):
     # Provided by the workflow class.
-    _ledger: RunLedger
-    _approvals: ApprovalBook
-    _cancel_request: CancelRequest | None
-    _drive_task: "asyncio.Task[None] | None"
-    _metrics: RunMetrics
-    _spec: RunSpec
-    _budget: BudgetUsage
-    _paused: OperatorNote | None
-    _kill_switches: KillSwitches
-    _blocked_reason: str | None
-
-    def _note(
-        self, kind: EventKind, actor: str, detail: str, evidence: list[str] | None = None
-    ) -> RunEvent:
-        raise NotImplementedError
-
     def snapshot(self) -> RunSnapshot:
         raise NotImplementedError
 

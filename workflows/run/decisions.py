@@ -11,12 +11,13 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from contracts.approvals import Decision, DecisionReceipt
-from contracts.events import EventKind, RunEvent
+from contracts.events import EventKind
 from contracts.hashing import action_hash, canonical_json
+from contracts.text import clip
 from workflows.common.bodies import parse_update_body
-from workflows.run.approval_book import ApprovalBook, DecisionRefused, Verdict
+from workflows.run.approval_book import DecisionRefused, Verdict
 from workflows.run.gate import argument_error
-from workflows.run.metrics import RunMetrics
+from workflows.run.parts import RunParts
 
 with workflow.unsafe.imports_passed_through():
     from activities.tools.registry import TOOLS
@@ -25,16 +26,9 @@ with workflow.unsafe.imports_passed_through():
 Body = TypeVar("Body", bound=BaseModel)
 
 
-class RunDecisions:
+class RunDecisions(RunParts):
     # Provided by the workflow class and its other mixins (for type checking only).
-    _approvals: ApprovalBook
-    _metrics: RunMetrics
-
     if TYPE_CHECKING:
-
-        def _note(
-            self, kind: EventKind, actor: str, detail: str, evidence: list[str] | None = None
-        ) -> RunEvent: ...
 
         def _check_not_ended(self) -> None: ...
 
@@ -116,8 +110,8 @@ class RunDecisions:
             # The edit is recorded with its new hash; the original request stays as evidence.
             edited_sha256 = action_hash(request.tool, decision.edited_args)
             detail += (
-                f" with edited arguments {canonical_json(decision.edited_args)[:300]} "
-                f"(sha256 {edited_sha256}; requested {request.args_json[:300]})"
+                f" with edited arguments {clip(canonical_json(decision.edited_args), 300)} "
+                f"(sha256 {edited_sha256}; requested {clip(request.args_json, 300)})"
             )
             evidence.append(f"edited:{edited_sha256}")
         event = self._note(

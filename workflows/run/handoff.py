@@ -10,15 +10,13 @@ from typing import Any
 
 from temporalio import workflow
 
-from contracts.approvals import CancelRequest
-from contracts.events import EventKind, RunEvent
+from contracts.events import EventKind
 from contracts.handoff import HUMAN, Handoff, HandoffRequest, HumanInput
 from contracts.model_io import Message, ToolCall
-from contracts.spec import RunSpec
 from contracts.states import RunState
 from workflows.common.bodies import BodyRefused, parse_body, parse_update_body
 from workflows.run.approval_book import DecisionRefused
-from workflows.run.ledger import RunLedger
+from workflows.run.parts import RunParts
 
 HANDOFF_REASON = "handoff_to_human"
 
@@ -27,27 +25,12 @@ class HandedOff(Exception):
     """The run handed its task to another agent: the loop stops, the run has completed."""
 
 
-class Handoffs:
-    # Provided by the workflow class.
-    _spec: RunSpec
-    _ledger: RunLedger
-    _unsent: list[Message]
-    _final_answer: str | None
-    _blocked_reason: str | None
-    _cancel_request: CancelRequest | None
+class Handoffs(RunParts):
+    # Class-level defaults (immutable), so the workflow's __init__ needs no extra line.
     _handoff: Handoff | None = None
     _human_reply: HumanInput | None = None
 
-    def _move(
-        self, target: RunState, actor: str, detail: str = "", evidence: list[str] | None = None
-    ) -> None:
-        raise NotImplementedError
-
-    def _note(
-        self, kind: EventKind, actor: str, detail: str, evidence: list[str] | None = None
-    ) -> RunEvent:
-        raise NotImplementedError
-
+    # Provided by RunControls, earlier in the workflow class's MRO.
     def _refuse_signal(self, name: str, body: Any, error: Exception) -> None:
         raise NotImplementedError
 

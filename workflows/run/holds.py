@@ -6,17 +6,13 @@ from collections.abc import Callable
 
 from temporalio import workflow
 
-from contracts.budget import OperatorNote
-from contracts.events import EventKind, RunEvent
+from contracts.events import EventKind
 from contracts.hashing import action_hash
-from contracts.kill_switch import KillSwitches
 from contracts.model_io import ToolCall
-from contracts.snapshot import BudgetUsage
-from contracts.spec import RunSpec
 from contracts.states import RunState
+from contracts.text import number
 from workflows.run.budget_check import before_step, before_tool_call, wall_clock_deadline
-from workflows.run.ledger import RunLedger
-from workflows.run.metrics import RunMetrics
+from workflows.run.parts import RunParts
 
 SYSTEM = "system"
 BUDGET_EXHAUSTED = "budget_exhausted:"
@@ -30,26 +26,7 @@ class RunFailed(Exception):
         self.reason = reason
 
 
-class RunHolds:
-    # Provided by the workflow class.
-    _spec: RunSpec
-    _ledger: RunLedger
-    _budget: BudgetUsage
-    _metrics: RunMetrics
-    _paused: OperatorNote | None
-    _kill_switches: KillSwitches
-    _blocked_reason: str | None
-
-    def _move(
-        self, target: RunState, actor: str, detail: str = "", evidence: list[str] | None = None
-    ) -> None:
-        raise NotImplementedError
-
-    def _note(
-        self, kind: EventKind, actor: str, detail: str, evidence: list[str] | None = None
-    ) -> RunEvent:
-        raise NotImplementedError
-
+class RunHolds(RunParts):
     async def _checkpoint(self, call: ToolCall | None) -> None:
         """Wait in `blocked` while the run is paused, out of budget, or (for a tool call)
         stopped by a kill switch; a budget under the `fail` policy ends the run instead."""
@@ -83,7 +60,8 @@ class RunHolds:
         deadline = wall_clock_deadline(self._budget)
         if deadline is None or workflow.now() < deadline:
             return None
-        return f"{BUDGET_EXHAUSTED} max_wall_seconds {self._budget.max_wall_seconds:g} reached"
+        limit = number(self._budget.max_wall_seconds or 0)  # set: the deadline exists
+        return f"{BUDGET_EXHAUSTED} max_wall_seconds {limit} reached"
 
     def _hold_reason(self, call: ToolCall | None) -> str | None:
         if self._paused is not None:

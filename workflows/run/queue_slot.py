@@ -13,8 +13,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, CancelledError, FailureError
 
 from contracts.queue import JoinQueue, QueuePosition, QueueTicket, SlotGranted, SlotRelease
-from contracts.spec import RunSpec
-from workflows.run.ledger import RunLedger
+from workflows.run.parts import RunParts
 
 with workflow.unsafe.imports_passed_through():
     from activities.run_queue import JOIN_ACTIVITY
@@ -22,15 +21,12 @@ with workflow.unsafe.imports_passed_through():
 JOIN_TIMEOUT = timedelta(seconds=30)
 
 
-class QueueSlot:
-    # Provided by the workflow class.
-    _spec: RunSpec
-    _ledger: RunLedger
-
+class QueueSlot(RunParts):
     # Class-level defaults (immutable), so the workflow's __init__ needs no extra line.
     _queue_position: int | None = None
     _slot_granted: bool = False
 
+    # Provided by the workflow class.
     def _publish(self) -> None:
         raise NotImplementedError
 

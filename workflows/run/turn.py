@@ -12,14 +12,12 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 from contracts.artifacts import ArtifactRef
-from contracts.events import EventKind, RunEvent
+from contracts.events import EventKind
 from contracts.handoff import HANDOFF_TOOL
 from contracts.hashing import action_hash, idempotency_key
 from contracts.kill_switch import KillSwitches
 from contracts.model_io import Message, ModelRequest, ModelResponse, ModelSpec, ToolCall
 from contracts.output_contract import contract_violation, reprompt
-from contracts.snapshot import BudgetUsage
-from contracts.spec import RunSpec
 from contracts.states import RunState
 from contracts.text import clip, duration_text
 from contracts.tools import ToolInvocation, ToolResult
@@ -29,10 +27,8 @@ from workflows.common.references import stored_answer_violation
 from workflows.run.budget_check import count_call
 from workflows.run.gate import gate
 from workflows.run.holds import RunFailed
-from workflows.run.ledger import RunLedger
-from workflows.run.metrics import RunMetrics
 from workflows.run.model_calls import NoModelAvailable, Unavailable, ask_models
-from workflows.run.step_book import StepBook
+from workflows.run.parts import RunParts
 
 with workflow.unsafe.imports_passed_through():
     from activities.errors import TOOL_INPUT_INVALID, TOOL_REFUSED
@@ -52,33 +48,10 @@ class TurnInterrupted(Exception):
     """A tool call of this turn did not go through; the model plans again."""
 
 
-class RunTurn:
+class RunTurn(RunParts):
     # Provided by the workflow class and its other mixins (declared for type checking only,
     # so a stub here can never shadow the real method later in the MRO).
-    _spec: RunSpec
-    _ledger: RunLedger
-    _budget: BudgetUsage
-    _metrics: RunMetrics
-    _steps: StepBook
-    _unsent: list[Message]
-    _conversation: ArtifactRef | None
-    _kill_switches: KillSwitches
-    _blocked_reason: str | None
-    _output_attempts: int
-
     if TYPE_CHECKING:
-
-        def _move(
-            self,
-            target: RunState,
-            actor: str,
-            detail: str = "",
-            evidence: list[str] | None = None,
-        ) -> None: ...
-
-        def _note(
-            self, kind: EventKind, actor: str, detail: str, evidence: list[str] | None = None
-        ) -> RunEvent: ...
 
         async def _checkpoint(self, call: ToolCall | None) -> None: ...
 

@@ -1,0 +1,56 @@
+"""What every part of AgentRunWorkflow shares: the state the workflow class holds and the
+two methods that record what happens. The mixins (turn, approval wait, decisions, controls,
+holds, queue slot, handoffs) subclass it instead of each declaring them again.
+
+Declarations only: the methods exist for type checking alone, so nothing here can shadow
+the workflow class's real ones in the MRO.
+"""
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from contracts.approvals import CancelRequest
+from contracts.artifacts import ArtifactRef
+from contracts.budget import OperatorNote
+from contracts.events import EventKind, RunEvent
+from contracts.kill_switch import KillSwitches
+from contracts.model_io import Message
+from contracts.snapshot import BudgetUsage
+from contracts.spec import RunSpec
+from contracts.states import RunState
+from workflows.run.approval_book import ApprovalBook
+from workflows.run.ledger import RunLedger
+from workflows.run.metrics import RunMetrics
+from workflows.run.step_book import StepBook
+
+
+class RunParts:
+    _spec: RunSpec
+    _ledger: RunLedger
+    _budget: BudgetUsage
+    _metrics: RunMetrics
+    _approvals: ApprovalBook
+    _steps: StepBook
+    _unsent: list[Message]
+    _conversation: ArtifactRef | None
+    _final_answer: str | None
+    _paused: OperatorNote | None
+    _kill_switches: KillSwitches
+    _blocked_reason: str | None
+    _cancel_request: CancelRequest | None
+    _drive_task: "asyncio.Task[None] | None"
+    _output_attempts: int
+
+    if TYPE_CHECKING:
+
+        def _move(
+            self,
+            target: RunState,
+            actor: str,
+            detail: str = "",
+            evidence: list[str] | None = None,
+        ) -> None: ...
+
+        def _note(
+            self, kind: EventKind, actor: str, detail: str, evidence: list[str] | None = None
+        ) -> RunEvent: ...
