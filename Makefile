@@ -7,10 +7,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint histories clean
 
-$(STAMP): pyproject.toml
+# The example tool package (examples/acme-tools) is installed too: the tests load its tools
+# through their entry point, as a team's own package would be.
+$(STAMP): pyproject.toml examples/acme-tools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -e examples/acme-tools
 	touch $(STAMP)
 
 ## demo: one agent run on the embedded server; AUTO_APPROVE=1 approves without asking

@@ -11,10 +11,13 @@ from activities.llm import ModelActivities
 from activities.references import ReferenceActivities
 from activities.run_log import RunLogActivities
 from activities.run_queue import join_run_queue
-from activities.tools.activity import TOOL_ACTIVITIES
+from activities.tools.activity import tool_activities
+from activities.tools.declare import declare_tools
 
 
 def all_activities(models: ModelActivities) -> list[Callable[..., Any]]:
+    """Every activity of a worker; the user's tools must be loaded first
+    (activities.tools.registry.load_installed_tools)."""
     references = ReferenceActivities(models.store)  # the same store as the model calls
     return [
         models.complete,
@@ -25,5 +28,6 @@ def all_activities(models: ModelActivities) -> list[Callable[..., Any]]:
         broadcast_kill_switches,
         join_run_queue,
         request_own_cancel,
-        *TOOL_ACTIVITIES,
+        declare_tools,
+        *tool_activities(),
     ]

@@ -11,6 +11,7 @@ from contracts.run_log import ArchivedPage
 from contracts.snapshot import BudgetUsage
 from contracts.states import RunState
 from contracts.steps import StepRecord
+from contracts.tools import ToolDeclaration
 
 
 class CarriedState(BaseModel):
@@ -32,3 +33,5 @@ class CarriedState(BaseModel):
     segment: int  # how many times the run continued as new
     paused: OperatorNote | None = None
     kill_switches: KillSwitches | None = None
+    # The tools the run declared at its start (pinned in its first segment's history).
+    tools: list[ToolDeclaration] = Field(default_factory=list)

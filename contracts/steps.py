@@ -24,6 +24,9 @@ class StepRecord(BaseModel):
     call_id: str | None = None
     idempotency_key: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
+    # For a tool step: the activity that undoes it (from the tool's declaration), so a
+    # rollback, the run's or its pipeline's, needs no registry to find it.
+    compensation: str | None = None
 
     @property
     def activity_id(self) -> str:

@@ -37,3 +37,39 @@ class ToolResult(BaseModel):
     # Set when the output was too large for history: `output` is then a preview and the
     # whole output is in the artifact store.
     artifact: ArtifactRef | None = None
+
+
+class ToolDeclaration(BaseModel):
+    """A tool as the workflow knows it: data, never code. The workflow learns its tools from
+    the worker when the run starts (the `tools.declare` activity), so the declaration is
+    pinned in the run's history and replay never depends on what a worker has installed."""
+
+    name: str
+    description: str = ""
+    # JSON schema of the arguments: the gate checks a call against it before anything runs
+    # or a human is asked.
+    input_schema: dict[str, Any] = Field(default_factory=dict)
+    side_effect: SideEffect
+    activity_name: str
+    # The activity that undoes a completed call (a saga runs it); None: nothing undoes it.
+    compensation_activity: str | None = None
+    # Secrets the tool needs: an agent must list them to call it.
+    secrets: list[str] = Field(default_factory=list)
+    # The argument shown next to the tool's name in summaries (events, the Web UI).
+    summary_arg: str | None = None
+
+    def summary(self, args: dict[str, Any]) -> str:
+        """`tool <name> <main argument>`, the schema's default when the call leaves it out."""
+        if self.summary_arg is None:
+            return f"tool {self.name}"
+        shown = args.get(self.summary_arg)
+        if shown is None:
+            properties = self.input_schema.get("properties", {})
+            shown = properties.get(self.summary_arg, {}).get("default")
+        return f"tool {self.name} {shown}" if shown is not None else f"tool {self.name}"
+
+
+class DeclareTools(BaseModel):
+    """Input of `tools.declare`: the tools a run may call, by name."""
+
+    names: list[str] = Field(default_factory=list)

@@ -66,7 +66,7 @@ async def test_the_bad_decision_corpus_is_refused_without_a_trace(
         ("approve", good.model_copy(update={"edit": True}), "edit=true for action"),
         (
             "approve",
-            good.model_copy(update={"edit": True, "edited_args": {"path": 5}}),
+            good.model_copy(update={"edit": True, "edited_args": {"path": 5, "content": "x"}}),
             "edited_args refused: invalid arguments for write_file: path:",
         ),
         (

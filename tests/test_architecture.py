@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("contracts", "activities", "workflows", "workers", "starters")
+PACKAGES = ("contracts", "activities", "workflows", "workers", "starters", "overseer")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,8 @@ RULES = [
     # The command line drives Temporal through the client library, never the workflows'
     # or the activities' code directly.
     ("starters.cli", ("workflows", "activities")),
+    # The public API for the user's own code: tool declarations, nothing that runs a worker.
+    ("overseer", ("workflows", "workers", "starters")),
 ]
 
 

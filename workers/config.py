@@ -1,4 +1,5 @@
-"""Worker configuration: concurrency, model pools and their rate limits, circuit breakers.
+"""Worker configuration: concurrency, model pools and their rate limits, circuit breakers,
+the user's tool modules.
 
 Read from a YAML file (`overseer worker --config worker.yaml`); every field has a default.
 """
@@ -42,6 +43,9 @@ class WorkerConfig(_Strict):
     max_concurrent_activities: int = Field(default=100, ge=1)
     breaker: BreakerConfig = Field(default_factory=BreakerConfig)
     model_pools: list[ModelPool] = Field(default_factory=list)
+    # Python modules whose tools this worker serves, besides the built-in ones and those
+    # installed with an `overseer.tools` entry point (see activities/tools/registry.py).
+    tools: list[str] = Field(default_factory=list, max_length=200)
 
 
 def load_worker_config(path: Path | None) -> WorkerConfig:

@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from activities import all_activities
 from activities.llm import ModelActivities
 from activities.providers.breaker import BreakerBoard
+from activities.tools.registry import load_installed_tools
 from workers.config import ModelPool, WorkerConfig
 from workers.sandbox import SANDBOX, WORKFLOW_CLASSES
 
@@ -30,6 +31,7 @@ def build_worker(
     """The worker of the run's own task queue: workflows, tools and model calls."""
     config = config or WorkerConfig()
     models = models or ModelActivities(BreakerBoard(config.breaker.settings()))
+    load_installed_tools(config.tools)  # the user's tools, before their activities are built
     return Worker(
         client,
         task_queue=task_queue,

@@ -144,6 +144,9 @@ def compensation_activity(tool: ToolDefinition) -> ToolActivity:
     return undo_tool
 
 
-TOOL_ACTIVITIES: list[ToolActivity] = [tool_activity(tool) for tool in TOOLS.values()] + [
-    compensation_activity(tool) for tool in TOOLS.values() if tool.compensate is not None
-]
+def tool_activities() -> list[ToolActivity]:
+    """An activity per known tool (and per compensation), built-in and the user's: call
+    once the user's tools are loaded (registry.load_installed_tools)."""
+    return [tool_activity(tool) for tool in TOOLS.values()] + [
+        compensation_activity(tool) for tool in TOOLS.values() if tool.compensate is not None
+    ]

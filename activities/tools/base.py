@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from activities.tools.paths import inside_workspace
 from contracts.model_io import ToolSchema
-from contracts.tools import SideEffect
+from contracts.tools import SideEffect, ToolDeclaration
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,19 @@ class ToolDefinition:
         except ValidationError:
             shown = args.get(self.summary_arg)
         return f"tool {self.name} {shown}" if shown is not None else f"tool {self.name}"
+
+    def declaration(self) -> ToolDeclaration:
+        """What the workflow needs to know of this tool, as data."""
+        return ToolDeclaration(
+            name=self.name,
+            description=self.description,
+            input_schema=self.input_model.model_json_schema(),
+            side_effect=self.side_effect,
+            activity_name=self.activity_name,
+            compensation_activity=self.compensation_activity_name if self.compensate else None,
+            secrets=list(self.secrets),
+            summary_arg=self.summary_arg,
+        )
 
     def schema(self) -> ToolSchema:
         return ToolSchema(

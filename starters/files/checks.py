@@ -9,7 +9,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from activities.tools.registry import TOOLS
+from activities.tools.registry import TOOLS, load_installed_tools
 from contracts.limits import OUTPUT_SCHEMA_MAX_BYTES
 from contracts.output_contract import regex_problem
 
@@ -61,11 +61,16 @@ def _remote_ref(value: Any) -> str | None:
 
 
 def checked_tool_names(names: list[str], what: str = "unknown tool") -> list[str]:
-    """Names of tools this build of Overseer knows (a typo would otherwise surface only
-    when the model calls the tool, or never, for an approval rule)."""
+    """Names of tools known here: built-in, or the user's (installed with an entry point or
+    named in OVERSEER_TOOL_MODULES). A typo would otherwise surface only at the run's start
+    (the worker declares its tools) or never, for an approval rule."""
+    known = load_installed_tools()
     for name in names:
         if name not in TOOLS:
-            raise ValueError(f"{what} {name!r} (known: {', '.join(sorted(TOOLS))})")
+            raise ValueError(
+                f"{what} {name!r} (known: {', '.join(known)}; a tool of your own must be "
+                f"installed where `overseer` runs too, see the README)"
+            )
     return names
 
 

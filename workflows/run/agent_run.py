@@ -8,9 +8,10 @@ of the same names (for tools that can only signal); both are plain JSON.
 """
 
 import asyncio
+from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from contracts.approvals import CancelRequest
 from contracts.artifacts import ArtifactRef
@@ -24,7 +25,9 @@ from contracts.snapshot import EventsQuery, RunResult, RunSnapshot
 from contracts.spec import RunSpec
 from contracts.states import RunState
 from contracts.steps import StepRecord
+from contracts.tools import DeclareTools, ToolDeclaration
 from workflows.common.ending import end_as_canceled, tell_parent
+from workflows.common.failures import dead_letter_reason
 from workflows.run.approval_book import ApprovalBook
 from workflows.run.approval_wait import ApprovalWait
 from workflows.run.budget_check import initial_usage
@@ -44,6 +47,7 @@ from workflows.run.turn import RunTurn, TurnInterrupted
 
 SYSTEM = "system"
 RUN_FAILED = "RunFailed"
+DECLARE_TIMEOUT = timedelta(seconds=30)
 
 
 @workflow.defn(name="AgentRunWorkflow", failure_exception_types=[IllegalTransition])
@@ -82,6 +86,7 @@ class AgentRunWorkflow(
         self._archived: list[ArchivedPage] = list(carried.archived) if carried else []
         self._uncompensated: list[str] = []
         self._output_attempts = carried.output_attempts if carried else 0
+        self._tools = {tool.name: tool for tool in carried.tools} if carried else {}
 
     @workflow.run
     async def run(self, spec: RunSpec) -> RunResult:
@@ -153,6 +158,7 @@ class AgentRunWorkflow(
 
     async def _drive(self) -> None:
         if self._spec.carried is None:
+            await self._declare_tools()  # before the queue: a missing tool fails at once
             await self._wait_for_slot()  # run queue: in `created`, if the spec says so
             self._load_context()
         while True:
@@ -209,8 +215,23 @@ class AgentRunWorkflow(
             segment=self._segment + 1,
             paused=self._paused,
             kill_switches=self._kill_switches,
+            tools=list(self._tools.values()),
         )
         workflow.continue_as_new(self._spec.model_copy(update={"carried": carried}))
+
+    async def _declare_tools(self) -> None:
+        """Learn the agent's tools from the worker, as data pinned in this history."""
+        try:
+            declared: list[ToolDeclaration] = await workflow.execute_activity(
+                "tools.declare",
+                DeclareTools(names=self._spec.tools),
+                result_type=list[ToolDeclaration],
+                summary=f"declare tools: {', '.join(self._spec.tools) or 'none'}"[:200],
+                start_to_close_timeout=DECLARE_TIMEOUT,
+            )
+        except ActivityError as error:
+            raise RunFailed(dead_letter_reason("tool declarations", error)) from None
+        self._tools = {tool.name: tool for tool in declared}
 
     def _load_context(self) -> None:
         spec = self._spec

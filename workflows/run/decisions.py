@@ -19,10 +19,6 @@ from workflows.run.approval_book import DecisionRefused, Verdict
 from workflows.run.gate import argument_error
 from workflows.run.parts import RunParts
 
-with workflow.unsafe.imports_passed_through():
-    from activities.tools.registry import TOOLS
-
-
 Body = TypeVar("Body", bound=BaseModel)
 
 
@@ -84,8 +80,8 @@ class RunDecisions(RunParts):
     def _check_decision(self, decision: Decision, verdict: Verdict) -> None:
         self._check_not_ended()
         request = self._approvals.check(decision, verdict, workflow.now())
-        if decision.edited_args is not None and request.tool in TOOLS:
-            invalid = argument_error(TOOLS[request.tool], decision.edited_args)
+        if decision.edited_args is not None and request.tool in self._tools:
+            invalid = argument_error(self._tools[request.tool], decision.edited_args)
             if invalid:
                 raise DecisionRefused(f"edited_args refused: {invalid}")
 

@@ -1,23 +1,25 @@
-"""The policy gate: may this tool call run, and does it wait for a human? Pure code."""
+"""The policy gate: may this tool call run, and does it wait for a human? Pure code.
+
+It works from the run's tool declarations (data pinned in history at the run's start),
+never from a tool's code: arguments are checked against the declared JSON schema.
+"""
 
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-from temporalio import workflow
+from jsonschema.exceptions import best_match
 
 from contracts.model_io import ToolCall
+from contracts.output_contract import LinearTimeValidator
 from contracts.spec import RunSpec
-from contracts.tools import SideEffect
+from contracts.tools import SideEffect, ToolDeclaration
 
-with workflow.unsafe.imports_passed_through():
-    from activities.tools.base import ToolDefinition
-    from activities.tools.registry import TOOLS
+Declared = dict[str, ToolDeclaration]
 
 
 @dataclass(frozen=True)
 class GateVerdict:
-    tool: ToolDefinition | None
+    tool: ToolDeclaration | None
     denied_reason: str | None = None
     needs_approval: bool = False
 
@@ -26,24 +28,24 @@ class GateVerdict:
         return self.denied_reason is None
 
 
-def tools_needing_approval(spec: RunSpec) -> set[str]:
+def tools_needing_approval(spec: RunSpec, tools: Declared) -> set[str]:
     if spec.policy.require_approval is not None:
         return set(spec.policy.require_approval)
     return {
         name
         for name in spec.tools
-        if name in TOOLS and TOOLS[name].side_effect is SideEffect.IRREVERSIBLE
+        if name in tools and tools[name].side_effect is SideEffect.IRREVERSIBLE
     }
 
 
-def gate(spec: RunSpec, call: ToolCall) -> GateVerdict:
+def gate(spec: RunSpec, tools: Declared, call: ToolCall) -> GateVerdict:
     if call.argument_error:
         return GateVerdict(None, f"call to {call.name!r} denied: {call.argument_error}")
     if call.name not in spec.tools:
         return GateVerdict(None, f"tool {call.name!r} is not in the tools of agent {spec.agent!r}")
-    tool = TOOLS.get(call.name)
+    tool = tools.get(call.name)
     if tool is None:
-        return GateVerdict(None, f"tool {call.name!r} does not exist on this worker")
+        return GateVerdict(None, f"tool {call.name!r} was not declared at the run's start")
     invalid = argument_error(tool, call.arguments)
     if invalid:
         return GateVerdict(tool, invalid)
@@ -54,14 +56,14 @@ def gate(spec: RunSpec, call: ToolCall) -> GateVerdict:
             f"tool {call.name!r} needs secret(s) {', '.join(unscoped)} "
             f"that agent {spec.agent!r} may not use",
         )
-    return GateVerdict(tool, needs_approval=call.name in tools_needing_approval(spec))
+    return GateVerdict(tool, needs_approval=call.name in tools_needing_approval(spec, tools))
 
 
-def argument_error(tool: ToolDefinition, arguments: dict[str, Any]) -> str | None:
-    try:
-        tool.input_model.model_validate(arguments)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "arguments"
-        return f"invalid arguments for {tool.name}: {where}: {first['msg']}"
-    return None
+def argument_error(tool: ToolDeclaration, arguments: dict[str, Any]) -> str | None:
+    """Why the arguments miss the tool's declared schema (one line), or None. The schema's
+    patterns run on RE2: a model writes the arguments."""
+    found = best_match(LinearTimeValidator(tool.input_schema).iter_errors(arguments))
+    if found is None:
+        return None
+    where = ".".join(str(part) for part in found.absolute_path) or "arguments"
+    return f"invalid arguments for {tool.name}: {where}: {found.message}"

@@ -18,6 +18,7 @@ from contracts.model_io import Message
 from contracts.snapshot import BudgetUsage
 from contracts.spec import RunSpec
 from contracts.states import RunState
+from contracts.tools import ToolDeclaration
 from workflows.run.approval_book import ApprovalBook
 from workflows.run.ledger import RunLedger
 from workflows.run.metrics import RunMetrics
@@ -40,6 +41,8 @@ class RunParts:
     _cancel_request: CancelRequest | None
     _drive_task: "asyncio.Task[None] | None"
     _output_attempts: int
+    # The tools declared at the run's start, by name (contracts.tools.ToolDeclaration).
+    _tools: dict[str, ToolDeclaration]
 
     if TYPE_CHECKING:
 

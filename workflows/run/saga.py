@@ -12,9 +12,6 @@ from workflows.common.activity_options import activity_options
 from workflows.common.failures import message_of
 from workflows.run.step_book import StepBook
 
-with workflow.unsafe.imports_passed_through():
-    from activities.tools.registry import TOOLS
-
 Record = Callable[[EventKind, str, list[str]], object]
 
 
@@ -31,15 +28,14 @@ async def roll_back(
     for step in reversed(steps.completed_irreversible()):
         label = f"step {step.index} ({step.summary})"
         evidence = [step.call_id or "", step.idempotency_key or ""]
-        tool = TOOLS.get(step.name)
-        if tool is None or tool.compensate is None:
+        if step.compensation is None:
             uncompensated.append(f"{label}: no compensation declared")
             record(EventKind.COMPENSATION_FAILED, f"{label}: no compensation declared", evidence)
             continue
         undo = steps.begin(
             turn=step.turn,
             kind="compensation",
-            name=tool.name,
+            name=step.name,
             summary=f"undo {step.summary}",
             side_effect="irreversible",
             call_id=step.call_id,
@@ -48,7 +44,7 @@ async def roll_back(
         )
         try:
             result: ToolResult = await workflow.execute_activity(
-                tool.compensation_activity_name,
+                step.compensation,
                 ToolInvocation(
                     run_id=run_id,
                     call_id=step.call_id or "",
@@ -61,7 +57,7 @@ async def roll_back(
                 result_type=ToolResult,
                 activity_id=undo.activity_id,
                 summary=f"undo {step.summary}",
-                **activity_options(policy_for(tool.name)),
+                **activity_options(policy_for(step.name)),
             )
         except ActivityError as error:
             steps.finish(undo, "failed")

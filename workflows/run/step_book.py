@@ -28,6 +28,7 @@ class StepBook:
         call_id: str | None = None,
         idempotency_key: str | None = None,
         args: dict[str, Any] | None = None,
+        compensation: str | None = None,
     ) -> StepRecord:
         self.recorded += 1
         step = StepRecord(
@@ -40,6 +41,7 @@ class StepBook:
             call_id=call_id,
             idempotency_key=idempotency_key,
             args=args or {},
+            compensation=compensation,
         )
         self.steps.append(step)
         return step

@@ -20,7 +20,7 @@ from contracts.model_io import Message, ModelRequest, ModelResponse, ModelSpec, 
 from contracts.output_contract import contract_violation, reprompt
 from contracts.states import RunState
 from contracts.text import clip, duration_text
-from contracts.tools import ToolInvocation, ToolResult
+from contracts.tools import ToolDeclaration, ToolInvocation, ToolResult
 from workflows.common.activity_options import activity_options
 from workflows.common.failures import dead_letter_reason, message_of
 from workflows.common.references import stored_answer_violation
@@ -33,8 +33,6 @@ from workflows.run.parts import RunParts
 with workflow.unsafe.imports_passed_through():
     from activities.errors import TOOL_INPUT_INVALID, TOOL_REFUSED
     from activities.kill_check import KILLED
-    from activities.tools.base import ToolDefinition
-    from activities.tools.registry import TOOLS
 
 SYSTEM = "system"
 KILL_RECHECK = timedelta(seconds=2)
@@ -101,7 +99,7 @@ class RunTurn(RunParts):
                         model=model,
                         messages=self._unsent,
                         conversation=self._conversation,
-                        tool_names=[name for name in spec.tools if name in TOOLS],
+                        tool_names=[name for name in spec.tools if name in self._tools],
                     ),
                     self._model_unavailable,
                     spec.retries.model,
@@ -129,7 +127,7 @@ class RunTurn(RunParts):
         self._move(resumes, SYSTEM, f"{reason}: waited {wait}, trying again")
 
     async def _handle_call(self, call: ToolCall, index: int) -> None:
-        verdict = gate(self._spec, call)
+        verdict = gate(self._spec, self._tools, call)
         if verdict.tool is None or verdict.denied_reason is not None:
             reason = verdict.denied_reason or "denied"
             self._note(EventKind.TOOL_DENIED, SYSTEM, reason, [call.id])
@@ -149,7 +147,7 @@ class RunTurn(RunParts):
                 await workflow.sleep(KILL_RECHECK, summary="kill switch: check again")
             await self._checkpoint(call)
 
-    async def _act(self, call: ToolCall, tool: ToolDefinition, actor: str) -> bool:
+    async def _act(self, call: ToolCall, tool: ToolDeclaration, actor: str) -> bool:
         """Run the tool and record its result; False if a kill switch stopped it first."""
         self._move(RunState.EXECUTING, actor, f"running {tool.summary(call.arguments)}")
         invocation = ToolInvocation(
@@ -170,6 +168,7 @@ class RunTurn(RunParts):
             call_id=call.id,
             idempotency_key=invocation.idempotency_key,
             args=call.arguments,
+            compensation=tool.compensation_activity,
         )
         try:
             result: ToolResult = await workflow.execute_activity(

@@ -1,0 +1,27 @@
+"""`tools.declare`: the worker tells a starting run what its tools are, as data.
+
+The run pins the answer in its history (an activity result), so its gate, approvals and
+saga work from declarations, never from code a worker happens to have installed: replay is
+deterministic, and a worker lacking a tool the agent lists fails the run at its start.
+"""
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.tools.registry import TOOLS
+from contracts.tools import DeclareTools, ToolDeclaration
+
+TOOLS_MISSING = "ToolsMissing"
+
+
+@activity.defn(name="tools.declare")
+async def declare_tools(request: DeclareTools) -> list[ToolDeclaration]:
+    missing = [name for name in request.names if name not in TOOLS]
+    if missing:
+        raise ApplicationError(
+            f"the worker has no tool {', '.join(repr(name) for name in missing)} "
+            f"(it has: {', '.join(sorted(TOOLS))})",
+            type=TOOLS_MISSING,
+            non_retryable=True,
+        )
+    return [TOOLS[name].declaration() for name in request.names]

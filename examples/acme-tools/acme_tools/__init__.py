@@ -1,0 +1,1 @@
+"""ACME's tools for Overseer agents (an example package)."""
