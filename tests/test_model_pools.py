@@ -78,4 +78,4 @@ async def test_model_calls_run_on_the_pools_task_queue(
         async for event in handle.fetch_history_events()
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
-    assert queues == [pool_queue]
+    assert queues == [task_queue, pool_queue]  # the run's tool declarations, the model call

@@ -47,6 +47,7 @@ async def test_details_show_the_pending_approval_and_the_command_to_decide(
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
     assert summaries == [
+        "declare tools: list_files, read_file, write_file",
         "model scripted-planner step 1",
         "tool list_files .",
         "model scripted-planner step 2",
