@@ -122,13 +122,18 @@ async def test_a_kill_switch_stops_a_user_tool(
     client: Client, worker: Worker, switches: WorkflowHandle[Any, Any], tmp_path: Path
 ) -> None:
     workspace = acme_workspace(tmp_path)
+    handle = await start(
+        client, make_spec(workspace, LOOK_THEN_REFUND, tools=ACME), worker.task_queue
+    )
+    request = (await wait_for_state(handle, RunState.WAITING_FOR_APPROVAL)).pending_approvals[0]
     kill = KillRequest(scope="tool", name="refund_order", by="kim", reason="payments incident")
     await switches.execute_update("kill", kill)
-    spec = make_spec(
-        workspace, LOOK_THEN_REFUND, tools=ACME, policy=PolicySpec(require_approval=[])
-    )
-    handle = await start(client, spec, worker.task_queue)
+    # The broadcast reaches the run before the approval: the run itself holds the call.
     await wait_for_event(handle, EventKind.KILL_SWITCHES, within=15)
+    await handle.execute_update(
+        "approve",
+        Decision(action_id=request.action_id, args_sha256=request.args_sha256, approver="al"),
+    )
     blocked = await wait_for_state(handle, RunState.BLOCKED)
     assert blocked.blocked_reason == "kill switch tool:refund_order (by kim: payments incident)"
     assert refunds(workspace) == []
