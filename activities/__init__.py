@@ -2,7 +2,7 @@
 
 Imports contracts only; workflows read declarations from here, never the reverse."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from activities.broadcast import broadcast_kill_switches
@@ -12,12 +12,16 @@ from activities.references import ReferenceActivities
 from activities.run_log import RunLogActivities
 from activities.run_queue import join_run_queue
 from activities.tools.activity import tool_activities
-from activities.tools.declare import declare_tools
+from activities.tools.declare import declare_tools, declare_tools_routed
 
 
-def all_activities(models: ModelActivities) -> list[Callable[..., Any]]:
+def all_activities(
+    models: ModelActivities, tool_queues: Mapping[str, str] | None = None
+) -> list[Callable[..., Any]]:
     """Every activity of a worker; the user's tools must be loaded first
-    (activities.tools.registry.load_installed_tools)."""
+    (activities.tools.registry.load_installed_tools). The tools `tool_queues` routes to a
+    pool's task queue are left out: only that pool's workers run them."""
+    routed = dict(tool_queues or {})
     references = ReferenceActivities(models.store)  # the same store as the model calls
     return [
         models.complete,
@@ -28,6 +32,6 @@ def all_activities(models: ModelActivities) -> list[Callable[..., Any]]:
         broadcast_kill_switches,
         join_run_queue,
         request_own_cancel,
-        declare_tools,
-        *tool_activities(),
+        declare_tools_routed(routed) if routed else declare_tools,
+        *tool_activities(lambda name: name not in routed),
     ]

@@ -27,6 +27,8 @@ class StepRecord(BaseModel):
     # For a tool step: the activity that undoes it (from the tool's declaration), so a
     # rollback, the run's or its pipeline's, needs no registry to find it.
     compensation: str | None = None
+    # The task queue of the tool's pool, where its compensation runs too; None: the run's.
+    task_queue: str | None = None
 
     @property
     def activity_id(self) -> str:

@@ -57,6 +57,9 @@ class ToolDeclaration(BaseModel):
     secrets: list[str] = Field(default_factory=list)
     # The argument shown next to the tool's name in summaries (events, the Web UI).
     summary_arg: str | None = None
+    # The task queue of the tool's pool (its compensation runs there too), so only the
+    # workers holding its credentials run it; None: the run's own task queue.
+    task_queue: str | None = None
 
     def summary(self, args: dict[str, Any]) -> str:
         """`tool <name> <main argument>`, the schema's default when the call leaves it out."""

@@ -5,6 +5,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import venv_binary
+from workers.config import load_worker_config
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -19,10 +20,32 @@ def test_docker_compose_config_is_valid() -> None:
     )
     assert result.returncode == 0, result.stderr
     services = json.loads(result.stdout)["services"]
-    assert set(services) == {"postgresql", "temporal", "temporal-ui", "overseer-worker"}
+    assert set(services) == {
+        "postgresql",
+        "temporal",
+        "temporal-ui",
+        "overseer-worker",
+        "worker-payments",
+    }
     assert services["temporal"]["environment"]["DB"] == "postgres12"
     worker = services["overseer-worker"]
     assert worker["build"]["context"] == str(REPO)
-    assert worker["command"] == ["overseer", "worker", "--log-format", "json"]
+    json_logs = ["overseer", "worker", "--log-format", "json"]
+    assert worker["command"] == [*json_logs, "--config", "deploy/worker.yaml"]
     assert worker["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
     assert (REPO / "Dockerfile").is_file()
+    payments = services["worker-payments"]
+    assert payments["command"] == [*json_logs, "--config", "deploy/worker-payments.yaml"]
+    # Only the payments workers hold the payments credentials.
+    assert "OVERSEER_SECRET_PAYMENTS_API_KEY" in payments["environment"]
+    assert not any(name.startswith("OVERSEER_SECRET_") for name in worker["environment"])
+
+
+def test_the_deployed_worker_configs_route_payments_to_their_own_workers() -> None:
+    general = load_worker_config(REPO / "deploy" / "worker.yaml")
+    payments = load_worker_config(REPO / "deploy" / "worker-payments.yaml")
+    assert (general.serve, payments.serve) == ("all", "pools")
+    assert general.tool_pools == payments.tool_pools  # both route refund_order the same way
+    assert general.tool_queues() == {"refund_order": "overseer-payments"}
+    # The image has the pooled tools: a worker whose pool names an unknown tool won't start.
+    assert "./examples/acme-tools" in (REPO / "Dockerfile").read_text()

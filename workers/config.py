@@ -1,14 +1,15 @@
 """Worker configuration: concurrency, model pools and their rate limits, circuit breakers,
-the user's tool modules.
+the user's tool modules, and the tool pools: tools that run on their own workers.
 
 Read from a YAML file (`overseer worker --config worker.yaml`); every field has a default.
 """
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from activities.providers.breaker import BreakerSettings
 from contracts.errors import OverseerError
@@ -31,6 +32,20 @@ class ModelPool(_Strict):
     calls_per_second: float | None = Field(default=None, gt=0)
 
 
+class ToolPool(_Strict):
+    """A task queue for some tools only, e.g. the payments tools.
+
+    Runs call these tools on `task_queue`, so only the workers serving it (and holding the
+    credentials those tools need) run them; a worker serving the main queue does not even
+    register them. Every worker of a deployment lists the same pools: the one answering a
+    run's `tools.declare` tells the run where each tool runs.
+    """
+
+    task_queue: str = Field(min_length=1, max_length=200)
+    tools: list[str] = Field(min_length=1, max_length=200)
+    max_concurrent: int = Field(default=4, ge=1)
+
+
 class BreakerConfig(_Strict):
     failure_threshold: int = Field(default=5, ge=1)
     cooldown_seconds: float = Field(default=30.0, gt=0)
@@ -46,6 +61,31 @@ class WorkerConfig(_Strict):
     # Python modules whose tools this worker serves, besides the built-in ones and those
     # installed with an `overseer.tools` entry point (see activities/tools/registry.py).
     tools: list[str] = Field(default_factory=list, max_length=200)
+    tool_pools: list[ToolPool] = Field(default_factory=list, max_length=100)
+    # "all": the main task queue (workflows, the tools not in a pool) and every pool;
+    # "pools": only the pools (a payments worker runs payments tools and nothing else).
+    serve: Literal["all", "pools"] = "all"
+
+    @model_validator(mode="after")
+    def _pools_are_disjoint(self) -> Self:
+        owner: dict[str, str] = {}
+        for pool in self.tool_pools:
+            for tool in pool.tools:
+                if owner.setdefault(tool, pool.task_queue) != pool.task_queue:
+                    raise ValueError(
+                        f"tool {tool!r} is in two pools ({owner[tool]} and {pool.task_queue})"
+                    )
+        queues = [pool.task_queue for pool in self.model_pools]
+        queues += [pool.task_queue for pool in self.tool_pools]
+        if twice := sorted({queue for queue in queues if queues.count(queue) > 1}):
+            raise ValueError(f"task queue {twice[0]!r} serves two pools")
+        if self.serve == "pools" and not queues:
+            raise ValueError("serve: pools, but the config has no pools")
+        return self
+
+    def tool_queues(self) -> dict[str, str]:
+        """Each pooled tool's task queue, by tool name."""
+        return {tool: pool.task_queue for pool in self.tool_pools for tool in pool.tools}
 
 
 def load_worker_config(path: Path | None) -> WorkerConfig:
@@ -60,5 +100,6 @@ def load_worker_config(path: Path | None) -> WorkerConfig:
         raise OverseerError(f"{path}: not valid YAML") from None
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise OverseerError(f"{path}: {where}: {first['msg']}") from None
+        where = ".".join(str(part) for part in first["loc"])  # empty: the config as a whole
+        message = first["msg"].removeprefix("Value error, ")  # our own validator's words
+        raise OverseerError(f"{path}: {where + ': ' if where else ''}{message}") from None

@@ -1,5 +1,6 @@
 """The Overseer worker: runs AgentRunWorkflow, PipelineWorkflow, the run queue, the kill
-switches and their activities on one task queue."""
+switches and their activities on one task queue; model calls and tools routed to a pool run
+on that pool's own task queue."""
 
 import asyncio
 import contextlib
@@ -13,8 +14,10 @@ from temporalio.worker import Worker
 from activities import all_activities
 from activities.llm import ModelActivities
 from activities.providers.breaker import BreakerBoard
-from activities.tools.registry import load_installed_tools
-from workers.config import ModelPool, WorkerConfig
+from activities.tools.activity import tool_activities
+from activities.tools.registry import TOOLS, load_installed_tools
+from contracts.errors import OverseerError
+from workers.config import ModelPool, ToolPool, WorkerConfig
 from workers.sandbox import SANDBOX, WORKFLOW_CLASSES
 
 log = logging.getLogger("overseer.worker")
@@ -31,12 +34,13 @@ def build_worker(
     """The worker of the run's own task queue: workflows, tools and model calls."""
     config = config or WorkerConfig()
     models = models or ModelActivities(BreakerBoard(config.breaker.settings()))
-    load_installed_tools(config.tools)  # the user's tools, before their activities are built
+    load_tools(config)  # the user's tools, before their activities are built
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOW_CLASSES),
-        activities=all_activities(models),
+        # Pooled tools are not registered here: only their pool's workers can run them.
+        activities=all_activities(models, config.tool_queues()),
         workflow_runner=SANDBOX,
         max_concurrent_activities=config.max_concurrent_activities,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
@@ -55,13 +59,38 @@ def build_pool_worker(client: Client, pool: ModelPool, models: ModelActivities) 
     )
 
 
+def build_tool_pool_worker(client: Client, pool: ToolPool, config: WorkerConfig) -> Worker:
+    """A worker serving only a tool pool's tools (and their compensations) on its queue."""
+    load_tools(config)
+    return Worker(
+        client,
+        task_queue=pool.task_queue,
+        activities=tool_activities(lambda name: name in pool.tools),
+        max_concurrent_activities=pool.max_concurrent,
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+
+
+def load_tools(config: WorkerConfig) -> None:
+    """Load the user's tools; a pool naming a tool no package declares stops the worker."""
+    known = load_installed_tools(config.tools)
+    for pool in config.tool_pools:
+        if unknown := [tool for tool in pool.tools if tool not in TOOLS]:
+            raise OverseerError(
+                f"tool_pools: {pool.task_queue}: no tool {unknown[0]!r} "
+                f"(known tools: {', '.join(known)})"
+            )
+
+
 def build_workers(client: Client, task_queue: str, config: WorkerConfig) -> list[Worker]:
     # One set of providers and breakers for the process: a pool and the main queue
     # calling the same endpoint see the same circuit.
     models = ModelActivities(BreakerBoard(config.breaker.settings()))
+    main = [build_worker(client, task_queue, config, models)] if config.serve == "all" else []
     return [
-        build_worker(client, task_queue, config, models),
+        *main,
         *(build_pool_worker(client, pool, models) for pool in config.model_pools),
+        *(build_tool_pool_worker(client, pool, config) for pool in config.tool_pools),
     ]
 
 

@@ -144,9 +144,11 @@ def compensation_activity(tool: ToolDefinition) -> ToolActivity:
     return undo_tool
 
 
-def tool_activities() -> list[ToolActivity]:
-    """An activity per known tool (and per compensation), built-in and the user's: call
-    once the user's tools are loaded (registry.load_installed_tools)."""
-    return [tool_activity(tool) for tool in TOOLS.values()] + [
-        compensation_activity(tool) for tool in TOOLS.values() if tool.compensate is not None
+def tool_activities(chosen: Callable[[str], bool] = lambda name: True) -> list[ToolActivity]:
+    """An activity per known tool (and per compensation), built-in and the user's, of the
+    tools `chosen` picks by name: call once the user's tools are loaded
+    (registry.load_installed_tools)."""
+    tools = [tool for tool in TOOLS.values() if chosen(tool.name)]
+    return [tool_activity(tool) for tool in tools] + [
+        compensation_activity(tool) for tool in tools if tool.compensate is not None
     ]

@@ -5,6 +5,9 @@ saga work from declarations, never from code a worker happens to have installed:
 deterministic, and a worker lacking a tool the agent lists fails the run at its start.
 """
 
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -25,3 +28,19 @@ async def declare_tools(request: DeclareTools) -> list[ToolDeclaration]:
             non_retryable=True,
         )
     return [TOOLS[name].declaration() for name in request.names]
+
+
+def declare_tools_routed(
+    tool_queues: Mapping[str, str],
+) -> Callable[[DeclareTools], Coroutine[Any, Any, list[ToolDeclaration]]]:
+    """`tools.declare` of a worker whose config routes tools to pools: each declaration
+    also tells the run the task queue its tool runs on (workers/config.py `tool_pools`)."""
+
+    @activity.defn(name="tools.declare")
+    async def declare_routed(request: DeclareTools) -> list[ToolDeclaration]:
+        return [
+            declared.model_copy(update={"task_queue": tool_queues.get(declared.name)})
+            for declared in await declare_tools(request)
+        ]
+
+    return declare_routed

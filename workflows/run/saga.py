@@ -41,6 +41,7 @@ async def roll_back(
             call_id=step.call_id,
             idempotency_key=step.idempotency_key,
             args=step.args,
+            task_queue=step.task_queue,
         )
         try:
             result: ToolResult = await workflow.execute_activity(
@@ -57,6 +58,7 @@ async def roll_back(
                 result_type=ToolResult,
                 activity_id=undo.activity_id,
                 summary=f"undo {step.summary}",
+                task_queue=step.task_queue,  # the tool's pool: it holds the credentials
                 **activity_options(policy_for(step.name)),
             )
         except ActivityError as error:

@@ -29,6 +29,7 @@ class StepBook:
         idempotency_key: str | None = None,
         args: dict[str, Any] | None = None,
         compensation: str | None = None,
+        task_queue: str | None = None,
     ) -> StepRecord:
         self.recorded += 1
         step = StepRecord(
@@ -42,6 +43,7 @@ class StepBook:
             idempotency_key=idempotency_key,
             args=args or {},
             compensation=compensation,
+            task_queue=task_queue,
         )
         self.steps.append(step)
         return step

@@ -169,6 +169,7 @@ class RunTurn(RunParts):
             idempotency_key=invocation.idempotency_key,
             args=call.arguments,
             compensation=tool.compensation_activity,
+            task_queue=tool.task_queue,
         )
         try:
             result: ToolResult = await workflow.execute_activity(
@@ -177,6 +178,7 @@ class RunTurn(RunParts):
                 result_type=ToolResult,
                 activity_id=step.activity_id,
                 summary=step.summary,
+                task_queue=tool.task_queue,  # None: the run's own queue
                 **activity_options(self._spec.retries.for_tool(tool.name)),
             )
         except ActivityError as error:
