@@ -16,12 +16,13 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.worker import Worker
 
-from activities.mcp.declare import server_tools
+from activities.llm import ModelActivities
+from activities.mcp.declare import mcp_declarations, server_tools
 from activities.secrets import env_name
 from contracts.approvals import Decision
 from contracts.events import EventKind, RunEvent
 from contracts.mcp import McpServer, model_tool_name
-from contracts.model_io import ScriptedCall, ScriptTurn
+from contracts.model_io import ModelRequest, ModelSpec, ScriptedCall, ScriptTurn
 from contracts.spec import PolicySpec
 from contracts.states import RunState
 from contracts.tools import SideEffect
@@ -103,8 +104,7 @@ async def test_a_stdio_server_tools_run_supervised_and_its_secret_stays_out(
     assert done[2:] == ["demo_wipe: wiped db", "demo_poke: poked svc"]
     # The server got the call's idempotency key in `_meta`.
     [key] = ledger.read_text().split()
-    steps = await handle.query("steps")
-    assert key in str(steps)
+    assert len(key) == 32 and key in str(await handle.query("steps"))
     text = await full_text(handle)
     assert "tool demo_wipe (mcp demo: wipe)" in text  # the activity's summary names both
     assert TOKEN not in text
@@ -238,3 +238,22 @@ async def test_a_hung_server_call_is_a_classified_failure_naming_it(tmp_path: Pa
         await asyncio.wait_for(server_tools(silent), 30)
     assert time.monotonic() - started < 20
     assert "mcp server 'silent' cannot list its tools: no answer within 1s" in str(failure.value)
+
+
+async def test_the_model_gets_mcp_schemas_from_one_stored_reference(tmp_path: Path) -> None:
+    declared = await mcp_declarations([demo_stdio(tmp_path / "ledger", tools=["wipe"])], set())
+    [wipe] = declared
+    assert wipe.schemas is not None
+    request = ModelRequest(
+        run_id="r",
+        step=1,
+        model=ModelSpec(),
+        messages=[],
+        tool_names=["list_files", "demo_wipe"],
+        mcp_tools=wipe.schemas,
+    )
+    schemas = await ModelActivities()._tool_schemas(request)
+    assert [schema.name for schema in schemas] == ["list_files", "demo_wipe"]
+    assert schemas[1].parameters["required"] == ["target"]
+    # A model call carries a reference (~100 bytes), never the schemas themselves.
+    assert len(request.model_dump_json()) < 600

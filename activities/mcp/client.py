@@ -57,6 +57,7 @@ def classified(
     error: BaseException,
     values: Mapping[str, str],
     errlog: IO[str] | None = None,
+    seconds: float | None = None,
 ) -> ApplicationError:
     """One line naming the server and what failed, with no secret value in it."""
     leaf = _leaf(error)
@@ -70,7 +71,7 @@ def classified(
         kind, retry = MCP_SERVER_FAILED, True
         what = f"{type(leaf).__name__}: {leaf}".rstrip(": ") if str(leaf) else type(leaf).__name__
         if isinstance(leaf, TimeoutError):
-            what = f"no answer within {server.timeout_seconds:g}s"
+            what = f"no answer within {seconds or server.timeout_seconds:g}s"
     message = f"mcp server {server.name!r} {doing}: {what}{_stderr_tail(errlog)}"
     return ApplicationError(
         secrets.scrub(" ".join(message.split()), values), type=kind, non_retryable=not retry
@@ -96,16 +97,21 @@ async def _open(
 
 
 async def with_server(
-    server: McpServer, doing: str, work: Callable[[Client, Mapping[str, str]], Awaitable[T]]
+    server: McpServer,
+    doing: str,
+    work: Callable[[Client, Mapping[str, str]], Awaitable[T]],
+    seconds: float | None = None,
 ) -> T:
-    """`work`'s result on a fresh connection to `server`, within the server's timeout; any
-    failure but `work`'s own ApplicationError becomes one classified line naming the server."""
+    """`work`'s result on a fresh connection to `server`, within `seconds` (default: the
+    server's timeout); any failure but `work`'s own ApplicationError becomes one classified
+    line naming the server."""
     values = server_secrets(server)
+    seconds = server.timeout_seconds if seconds is None else seconds
     with tempfile.TemporaryFile("w+", encoding="utf-8") as errlog:
         try:
-            async with asyncio.timeout(server.timeout_seconds), AsyncExitStack() as stack:
+            async with asyncio.timeout(seconds), AsyncExitStack() as stack:
                 return await work(await _open(server, values, stack, errlog), values)
         except Exception as error:  # the transport's own (OSError, httpx, anyio...)
             if isinstance(_leaf(error), ApplicationError):  # `work`'s: already classified
                 raise _leaf(error) from None
-            raise classified(server, doing, error, values, errlog) from None
+            raise classified(server, doing, error, values, errlog, seconds) from None

@@ -6,6 +6,7 @@ schemas of all of them are stored once in the artifact store: each model call ca
 reference, not the schemas (activities/llm.py).
 """
 
+import asyncio
 from collections.abc import Mapping
 
 from mcp import Client
@@ -21,6 +22,8 @@ from contracts.tools import SideEffect, ToolDeclaration
 
 SCHEMAS = TypeAdapter(list[ToolSchema])
 DESCRIPTION_MAX_CHARS = 2_000
+# Below the run's 30 s declaration timeout (workflows/run/agent_run.py DECLARE_TIMEOUT).
+LIST_MAX_SECONDS = 20.0
 
 
 def side_effect(tool: Tool) -> SideEffect:
@@ -43,7 +46,8 @@ async def _list_all(client: Client, _values: Mapping[str, str]) -> list[Tool]:
 
 
 async def server_tools(server: McpServer) -> list[ToolDeclaration]:
-    listed = await with_server(server, "cannot list its tools", _list_all)
+    seconds = min(server.timeout_seconds, LIST_MAX_SECONDS)
+    listed = await with_server(server, "cannot list its tools", _list_all, seconds)
     names = {tool.name for tool in listed}
     if isinstance(server.tools, list):
         absent = [name for name in server.tools if name not in names]
@@ -73,8 +77,11 @@ async def mcp_declarations(servers: list[McpServer], taken: set[str]) -> list[To
     """The allowed tools of every server, their schemas stored once; a name that two tools
     would share (or a built-in has) is refused in one line."""
     declared: list[ToolDeclaration] = []
-    for server in servers:
-        for tool in await server_tools(server):
+    # Listed side by side, each within a bound, so all answer inside the declaration's
+    # own timeout (a slow server fails in one line instead of the declaration retrying).
+    listed = await asyncio.gather(*(server_tools(server) for server in servers))
+    for server, tools in zip(servers, listed, strict=True):
+        for tool in tools:
             if tool.name in taken:
                 raise ApplicationError(
                     f"mcp server {server.name!r}: tool {tool.mcp and tool.mcp.remote_name!r} "

@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
@@ -26,15 +27,20 @@ def echo(text: str, ctx: Context) -> str:
 
 
 @server.tool(annotations=ToolAnnotations(idempotent_hint=True, destructive_hint=False))
-def record(note: str, ctx: Context) -> str:
-    """Record a note, once per idempotency key."""
+async def record(note: str, ctx: Context, hold_seconds: float = 0) -> str:
+    """Record a note, once per idempotency key. Every call is logged (LEDGER.calls: pid and
+    key); with hold_seconds, a first call holds that long after its effect (a worker can
+    be killed between the effect and its result), a repeated one answers at once."""
     meta = ctx.request_context.meta or {}
     key = str(meta.get("overseer/idempotency_key", ""))
     ledger = Path(sys.argv[1])
+    with Path(f"{ledger}.calls").open("a") as calls:
+        calls.write(f"{os.getpid()} {key}\n")
     seen = ledger.read_text().splitlines() if ledger.exists() else []
     if key not in seen:
         with ledger.open("a") as out:
             out.write(key + "\n")
+        await anyio.sleep(hold_seconds)
     return f"recorded {note} under {key}"
 
 
