@@ -21,6 +21,7 @@ from activities.mcp.declare import mcp_declarations, server_tools
 from activities.secrets import env_name
 from contracts.approvals import Decision
 from contracts.events import EventKind, RunEvent
+from contracts.kill_switch import KillRequest
 from contracts.mcp import McpServer, model_tool_name
 from contracts.model_io import ModelRequest, ModelSpec, ScriptedCall, ScriptTurn
 from contracts.spec import PolicySpec
@@ -28,9 +29,11 @@ from contracts.states import RunState
 from contracts.tools import SideEffect
 from tests.helpers import events, make_spec, snapshot, start, wait_for_state
 from tests.test_secrets import full_text
+from tests.test_user_tools import switches
 
 DEMO = Path(__file__).parent / "mcp_servers" / "demo_server.py"
 TOKEN = "mcp-t0ken-planted-Hq29xLr"
+__all__ = ["switches"]  # the kill-switch workflow fixture, used by name
 
 
 def demo_stdio(ledger: Path, **fields: object) -> McpServer:
@@ -257,3 +260,20 @@ async def test_the_model_gets_mcp_schemas_from_one_stored_reference(tmp_path: Pa
     assert schemas[1].parameters["required"] == ["target"]
     # A model call carries a reference (~100 bytes), never the schemas themselves.
     assert len(request.model_dump_json()) < 600
+
+
+async def test_a_kill_switch_stops_an_mcp_tool(
+    client: Client, worker: Worker, switches: WorkflowHandle[Any, Any], tmp_path: Path
+) -> None:
+    ledger = tmp_path / "ledger"
+    kill = KillRequest(scope="tool", name="demo_record", by="kim", reason="ledger incident")
+    await switches.execute_update("kill", kill)
+    script = [call("demo_record", note="n"), ScriptTurn(say="done")]
+    spec = make_spec(tmp_path, script, tools=[], mcp=[demo_stdio(ledger)])
+    handle = await start(client, spec, worker.task_queue)
+    blocked = await wait_for_state(handle, RunState.BLOCKED)
+    assert blocked.blocked_reason == "kill switch tool:demo_record (by kim: ledger incident)"
+    assert not ledger.exists()  # the server was never asked
+    await switches.execute_update("unkill", KillRequest(scope="tool", name="demo_record", by="kim"))
+    assert (await handle.result()).state is RunState.COMPLETED
+    assert len(ledger.read_text().split()) == 1
