@@ -8,6 +8,7 @@ from typing import Any
 from activities.broadcast import broadcast_kill_switches
 from activities.ending import request_own_cancel
 from activities.llm import ModelActivities
+from activities.mcp.call import call_mcp_tool
 from activities.references import ReferenceActivities
 from activities.run_log import RunLogActivities
 from activities.run_queue import join_run_queue
@@ -33,5 +34,6 @@ def all_activities(
         join_run_queue,
         request_own_cancel,
         declare_tools_routed(routed) if routed else declare_tools,
+        call_mcp_tool,
         *tool_activities(lambda name: name not in routed),
     ]

@@ -22,11 +22,12 @@ from activities.providers.scripted import ScriptedPlanner
 from activities.tools.registry import tool_schema
 from contracts.artifacts import ArtifactRef
 from contracts.cassette import request_fingerprint
-from contracts.model_io import Message, ModelRequest, ModelResponse
+from contracts.model_io import Message, ModelRequest, ModelResponse, ToolSchema
 
 LLM_ACTIVITY = "llm.complete"
 # Built once: a TypeAdapter is costly to make.
 CONVERSATION = TypeAdapter(list[Message])
+TOOL_SCHEMAS = TypeAdapter(list[ToolSchema])
 
 # What says the endpoint is unwell (and counts towards opening its circuit).
 ENDPOINT_FAILURES = frozenset({PROVIDER_UNAVAILABLE, PROVIDER_MALFORMED_RESPONSE})
@@ -54,11 +55,22 @@ class ModelActivities:
             return []
         return CONVERSATION.validate_json(await self.store.get(ref.sha256))
 
+    async def _tool_schemas(self, request: ModelRequest) -> list[ToolSchema]:
+        """The named tools' schemas: a registered tool's from the registry, an MCP tool's
+        from what the run stored when it declared its tools."""
+        stored: dict[str, ToolSchema] = {}
+        if request.mcp_tools is not None:
+            listed = TOOL_SCHEMAS.validate_json(await self.store.get(request.mcp_tools.sha256))
+            stored = {schema.name: schema for schema in listed}
+        return [
+            stored[name] if name in stored else tool_schema(name) for name in request.tool_names
+        ]
+
     async def _full_request(self, request: ModelRequest) -> tuple[ModelRequest, list[Message]]:
         """The request with the whole conversation, payloads expanded, as providers want it."""
         history = [*await self._conversation(request.conversation), *request.messages]
         messages = await expand(self.store, history)
-        tools = request.tools or [tool_schema(name) for name in request.tool_names]
+        tools = request.tools or await self._tool_schemas(request)
         update = {"messages": messages, "conversation": None, "tools": tools}
         return request.model_copy(update=update), history
 

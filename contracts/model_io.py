@@ -140,6 +140,9 @@ class ModelRequest(CompactModel):
     # same every turn, so history does not carry them).
     tool_names: list[str] = Field(default_factory=list)
     tools: list[ToolSchema] = Field(default_factory=list)
+    # The stored schemas (a JSON list of ToolSchema) of the run's MCP tools, written once
+    # when the run declared its tools: a reference per call, not the schemas.
+    mcp_tools: ArtifactRef | None = None
 
 
 class ModelResponse(BaseModel):

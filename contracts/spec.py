@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from contracts.artifacts import ArtifactRef
 from contracts.compact import CompactSpec
@@ -16,6 +16,7 @@ from contracts.limits import (
     SPEC_MAX_TOOL_CALLS,
     SPEC_MAX_WAIT_SECONDS,
 )
+from contracts.mcp import MCP_SERVERS_MAX, McpServer, mcp_secrets_problem
 from contracts.model_io import ModelSpec
 from contracts.queue import QueueSpec
 from contracts.redaction import PATTERNS_MAX, patterns_problem
@@ -80,6 +81,8 @@ class RunSpec(CompactSpec):
     tools: list[str] = Field(default_factory=list)
     # Names of the secrets the agent's tools may use; workers resolve the values.
     secrets: list[str] = Field(default_factory=list)
+    # MCP servers whose tools the agent may call (their tools are declared at the run's start).
+    mcp: list[McpServer] = Field(default_factory=list, max_length=MCP_SERVERS_MAX)
     policy: PolicySpec = Field(default_factory=PolicySpec)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
     output_schema: dict[str, Any] | None = None
@@ -101,6 +104,12 @@ class RunSpec(CompactSpec):
     queue: QueueSpec | None = None
     # Set only on a run's later segments: the state carried over (see contracts.carry).
     carried: "CarriedState | None" = None
+
+    @model_validator(mode="after")
+    def _mcp_secrets_scoped(self) -> "RunSpec":
+        if problem := mcp_secrets_problem(self.mcp, self.secrets):
+            raise ValueError(problem)
+        return self
 
 
 from contracts.carry import CarriedState  # noqa: E402  (CarriedState refers back to nothing here)

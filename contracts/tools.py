@@ -1,11 +1,15 @@
 """Tool invocations and their results, as they cross the workflow/activity boundary."""
 
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from contracts.artifacts import ArtifactRef
+from contracts.mcp import McpServer, McpTarget
+
+if TYPE_CHECKING:
+    from contracts.spec import RunSpec
 
 
 class SideEffect(StrEnum):
@@ -26,6 +30,8 @@ class ToolInvocation(BaseModel):
     step: int = 0  # the run's step (model turn) that asked for this call
     args: dict[str, Any] = Field(default_factory=dict)
     agent: str = ""  # for the worker's kill-switch check
+    # Set for a tool of an MCP server: which server, and the tool's name there.
+    mcp: McpTarget | None = None
 
 
 class ToolResult(BaseModel):
@@ -60,9 +66,16 @@ class ToolDeclaration(BaseModel):
     # The task queue of the tool's pool (its compensation runs there too), so only the
     # workers holding its credentials run it; None: the run's own task queue.
     task_queue: str | None = None
+    # Set for a tool of an MCP server (activities/mcp): its server and name there, and the
+    # stored schemas of all the run's MCP tools (the model activity reads them from there,
+    # so no model call carries them in history).
+    mcp: McpTarget | None = None
+    schemas: ArtifactRef | None = None
 
     def summary(self, args: dict[str, Any]) -> str:
         """`tool <name> <main argument>`, the schema's default when the call leaves it out."""
+        if self.mcp is not None:
+            return f"tool {self.name} (mcp {self.mcp.server.name}: {self.mcp.remote_name})"
         if self.summary_arg is None:
             return f"tool {self.name}"
         shown = args.get(self.summary_arg)
@@ -76,3 +89,13 @@ class DeclareTools(BaseModel):
     """Input of `tools.declare`: the tools a run may call, by name."""
 
     names: list[str] = Field(default_factory=list)
+    # MCP servers whose (allowed) tools the run may call as well.
+    mcp: list[McpServer] = Field(default_factory=list)
+    # Tool names the agent's policy and retries use: one that names an MCP server's tool
+    # can be checked only once the server has listed its tools.
+    policy_names: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, spec: "RunSpec") -> "DeclareTools":
+        policy = [*(spec.policy.require_approval or []), *spec.retries.per_tool]
+        return cls(names=spec.tools, mcp=spec.mcp, policy_names=policy if spec.mcp else [])

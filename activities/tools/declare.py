@@ -2,7 +2,9 @@
 
 The run pins the answer in its history (an activity result), so its gate, approvals and
 saga work from declarations, never from code a worker happens to have installed: replay is
-deterministic, and a worker lacking a tool the agent lists fails the run at its start.
+deterministic, and a worker lacking a tool the agent lists fails the run at its start. The
+tools of the agent's MCP servers are listed here too (activities/mcp/declare.py): a server
+that cannot start fails the run at its start, in one line naming it.
 """
 
 from collections.abc import Callable, Coroutine, Mapping
@@ -11,6 +13,8 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.heartbeat import heartbeat_while
+from activities.mcp.declare import mcp_declarations
 from activities.tools.registry import TOOLS
 from contracts.tools import DeclareTools, ToolDeclaration
 
@@ -27,7 +31,25 @@ async def declare_tools(request: DeclareTools) -> list[ToolDeclaration]:
             type=TOOLS_MISSING,
             non_retryable=True,
         )
-    return [TOOLS[name].declaration() for name in request.names]
+    declared = [TOOLS[name].declaration() for name in request.names]
+    if request.mcp:
+        try:
+            declared += await heartbeat_while(mcp_declarations(request.mcp, set(TOOLS)))
+        except ApplicationError as error:
+            # At the run's start a server that is down fails the run now, in one line,
+            # rather than being retried until the declaration times out.
+            raise ApplicationError(error.message, type=error.type, non_retryable=True) from None
+        known = {tool.name for tool in declared} | set(TOOLS)
+        unknown = [name for name in request.policy_names if name not in known]
+        if unknown:
+            mcp_tools = ", ".join(tool.name for tool in declared if tool.mcp) or "none"
+            raise ApplicationError(
+                f"the agent's policy or retries name unknown tool "
+                f"{', '.join(map(repr, unknown))} (its MCP tools: {mcp_tools})",
+                type=TOOLS_MISSING,
+                non_retryable=True,
+            )
+    return declared
 
 
 def declare_tools_routed(

@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, PrivateAttr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 
 from contracts.errors import OverseerError, validation_problem
 from contracts.limits import (
@@ -14,6 +14,7 @@ from contracts.limits import (
     PATH_MAX_CHARS,
     SPEC_MAX_CONCURRENT_RUNS,
 )
+from contracts.mcp import MCP_SERVERS_MAX, McpServer, mcp_secrets_problem
 from contracts.model_io import ModelSpec
 from contracts.retries import RetryConfig
 from contracts.spec import BudgetSpec, PolicySpec, RunSpec
@@ -41,6 +42,8 @@ class AgentFile(StrictBody):
     tools: list[str] = Field(default_factory=list)
     # Secrets the agent's tools may use, by name (workers hold the values).
     secrets: list[Name] = Field(default_factory=list, max_length=100)
+    # MCP servers whose tools the agent may call, as `<server>_<tool>` (contracts/mcp.py).
+    mcp: list[McpServer] = Field(default_factory=list, max_length=MCP_SERVERS_MAX)
     model: ModelSpec = Field(default_factory=ModelSpec)
     fallback_models: list[ModelSpec] = Field(default_factory=list, max_length=10)
     policy: PolicySpec = Field(default_factory=PolicySpec)
@@ -58,22 +61,38 @@ class AgentFile(StrictBody):
     def _known_tools(cls, tools: list[str]) -> list[str]:
         return checked_tool_names(tools)
 
+    @field_validator("mcp")
+    @classmethod
+    def _mcp_secrets_listed(cls, servers: list[McpServer], info: ValidationInfo) -> list[McpServer]:
+        if problem := mcp_secrets_problem(servers, info.data.get("secrets", [])):
+            raise ValueError(problem)
+        return servers
+
     @field_validator("policy")
     @classmethod
-    def _approval_of_known_tools(cls, policy: PolicySpec) -> PolicySpec:
-        checked_tool_names(policy.require_approval or [], "require_approval names unknown tool")
+    def _approval_of_known_tools(cls, policy: PolicySpec, info: ValidationInfo) -> PolicySpec:
+        checked_tool_names(
+            _not_mcp(policy.require_approval or [], info), "require_approval names unknown tool"
+        )
         return policy
 
     @field_validator("retries")
     @classmethod
-    def _retries_of_known_tools(cls, retries: RetryConfig) -> RetryConfig:
-        checked_tool_names([*retries.per_tool], "per_tool names unknown tool")
+    def _retries_of_known_tools(cls, retries: RetryConfig, info: ValidationInfo) -> RetryConfig:
+        checked_tool_names(_not_mcp([*retries.per_tool], info), "per_tool names unknown tool")
         return retries
 
     @field_validator("output_schema")
     @classmethod
     def _schema(cls, schema: dict[str, Any] | None) -> dict[str, Any] | None:
         return checked_output_schema(schema)
+
+
+def _not_mcp(names: list[str], info: ValidationInfo) -> list[str]:
+    """The names that are not `<server>_...` of one of the file's MCP servers: those tools
+    are known only when a run lists them (a typo there names no tool, and nothing waits)."""
+    prefixes = tuple(f"{server.name}_" for server in info.data.get("mcp", []))
+    return [name for name in names if not (prefixes and name.startswith(prefixes))]
 
 
 def load_agent_file(path: Path) -> tuple[AgentFile, Path]:
@@ -118,6 +137,7 @@ def run_spec(
             fallback_models=agent.fallback_models,
             tools=agent.tools,
             secrets=agent.secrets,
+            mcp=agent.mcp,
             policy=agent.policy,
             budget=agent.budget,
             output_schema=agent.output_schema,

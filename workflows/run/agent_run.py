@@ -224,7 +224,7 @@ class AgentRunWorkflow(
         try:
             declared: list[ToolDeclaration] = await workflow.execute_activity(
                 "tools.declare",
-                DeclareTools(names=self._spec.tools),
+                DeclareTools.of(self._spec),
                 result_type=list[ToolDeclaration],
                 summary=f"declare tools: {', '.join(self._spec.tools) or 'none'}"[:200],
                 start_to_close_timeout=DECLARE_TIMEOUT,

@@ -9,6 +9,7 @@ from typing import Any
 
 from jsonschema.exceptions import best_match
 
+from contracts.artifacts import ArtifactRef
 from contracts.model_io import ToolCall
 from contracts.output_contract import LinearTimeValidator
 from contracts.spec import RunSpec
@@ -28,12 +29,23 @@ class GateVerdict:
         return self.denied_reason is None
 
 
+def agent_tools(spec: RunSpec, tools: Declared) -> list[str]:
+    """What the agent may call: the tools it lists, then those its MCP servers declared
+    (named `<server>_<tool>`, known only once the run has declared them)."""
+    return [*spec.tools, *(name for name, tool in tools.items() if tool.mcp is not None)]
+
+
+def mcp_schemas(tools: Declared) -> ArtifactRef | None:
+    """The stored model-facing schemas of the run's MCP tools (one artifact for all)."""
+    return next((tool.schemas for tool in tools.values() if tool.schemas is not None), None)
+
+
 def tools_needing_approval(spec: RunSpec, tools: Declared) -> set[str]:
     if spec.policy.require_approval is not None:
         return set(spec.policy.require_approval)
     return {
         name
-        for name in spec.tools
+        for name in agent_tools(spec, tools)
         if name in tools and tools[name].side_effect is SideEffect.IRREVERSIBLE
     }
 
@@ -41,7 +53,7 @@ def tools_needing_approval(spec: RunSpec, tools: Declared) -> set[str]:
 def gate(spec: RunSpec, tools: Declared, call: ToolCall) -> GateVerdict:
     if call.argument_error:
         return GateVerdict(None, f"call to {call.name!r} denied: {call.argument_error}")
-    if call.name not in spec.tools:
+    if call.name not in agent_tools(spec, tools):
         return GateVerdict(None, f"tool {call.name!r} is not in the tools of agent {spec.agent!r}")
     tool = tools.get(call.name)
     if tool is None:

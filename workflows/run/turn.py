@@ -25,7 +25,7 @@ from workflows.common.activity_options import activity_options
 from workflows.common.failures import dead_letter_reason, message_of
 from workflows.common.references import stored_answer_violation
 from workflows.run.budget_check import count_call
-from workflows.run.gate import gate
+from workflows.run.gate import agent_tools, gate, mcp_schemas
 from workflows.run.holds import RunFailed
 from workflows.run.model_calls import NoModelAvailable, Unavailable, ask_models
 from workflows.run.parts import RunParts
@@ -99,7 +99,8 @@ class RunTurn(RunParts):
                         model=model,
                         messages=self._unsent,
                         conversation=self._conversation,
-                        tool_names=[name for name in spec.tools if name in self._tools],
+                        tool_names=[n for n in agent_tools(spec, self._tools) if n in self._tools],
+                        mcp_tools=mcp_schemas(self._tools),
                     ),
                     self._model_unavailable,
                     spec.retries.model,
@@ -158,6 +159,7 @@ class RunTurn(RunParts):
             step=self._budget.steps_used,
             args=call.arguments,
             agent=self._spec.agent,
+            mcp=tool.mcp,
         )
         step = self._steps.begin(
             turn=self._budget.steps_used,

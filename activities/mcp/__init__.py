@@ -1,0 +1,1 @@
+"""MCP servers as supervised tool sources: list their tools (declare.py), call one (call.py)."""
