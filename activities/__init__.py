@@ -2,7 +2,7 @@
 
 Imports contracts only; workflows read declarations from here, never the reverse."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from activities.broadcast import broadcast_kill_switches
@@ -14,15 +14,17 @@ from activities.run_log import RunLogActivities
 from activities.run_queue import join_run_queue
 from activities.tools.activity import tool_activities
 from activities.tools.declare import declare_tools, declare_tools_routed
+from activities.tools.routes import ToolRoutes
 
 
 def all_activities(
-    models: ModelActivities, tool_queues: Mapping[str, str] | None = None
+    models: ModelActivities, routes: ToolRoutes | None = None
 ) -> list[Callable[..., Any]]:
     """Every activity of a worker; the user's tools must be loaded first
-    (activities.tools.registry.load_installed_tools). The tools `tool_queues` routes to a
-    pool's task queue are left out: only that pool's workers run them."""
-    routed = dict(tool_queues or {})
+    (activities.tools.registry.load_installed_tools). A tool routed to a pool by its name is
+    left out: only that pool's workers run it. (A tool routed by its MCP server or its agent
+    stays: other servers and agents use the same activity.)"""
+    routes = routes or ToolRoutes()
     references = ReferenceActivities(models.store)  # the same store as the model calls
     return [
         models.complete,
@@ -33,7 +35,7 @@ def all_activities(
         broadcast_kill_switches,
         join_run_queue,
         request_own_cancel,
-        declare_tools_routed(routed) if routed else declare_tools,
+        declare_tools_routed(routes) if routes else declare_tools,
         call_mcp_tool,
-        *tool_activities(lambda name: name not in routed),
+        *tool_activities(lambda name: name not in routes.tools),
     ]

@@ -89,6 +89,8 @@ class DeclareTools(BaseModel):
     """Input of `tools.declare`: the tools a run may call, by name."""
 
     names: list[str] = Field(default_factory=list)
+    # The run's agent: a worker's tool pools can route all of an agent's tools.
+    agent: str = ""
     # MCP servers whose (allowed) tools the run may call as well.
     mcp: list[McpServer] = Field(default_factory=list)
     # Tool names the agent's policy and retries use: one that names an MCP server's tool
@@ -98,4 +100,9 @@ class DeclareTools(BaseModel):
     @classmethod
     def of(cls, spec: "RunSpec") -> "DeclareTools":
         policy = [*(spec.policy.require_approval or []), *spec.retries.per_tool]
-        return cls(names=spec.tools, mcp=spec.mcp, policy_names=policy if spec.mcp else [])
+        return cls(
+            names=spec.tools,
+            agent=spec.agent,
+            mcp=spec.mcp,
+            policy_names=policy if spec.mcp else [],
+        )

@@ -46,6 +46,6 @@ def test_the_deployed_worker_configs_route_payments_to_their_own_workers() -> No
     payments = load_worker_config(REPO / "deploy" / "worker-payments.yaml")
     assert (general.serve, payments.serve) == ("all", "pools")
     assert general.tool_pools == payments.tool_pools  # both route refund_order the same way
-    assert general.tool_queues() == {"refund_order": "overseer-payments"}
+    assert general.tool_routes().tools == {"refund_order": "overseer-payments"}
     # The image has the pooled tools: a worker whose pool names an unknown tool won't start.
     assert "./examples/acme-tools" in (REPO / "Dockerfile").read_text()

@@ -21,6 +21,7 @@ from contracts.model_io import ScriptedCall, ScriptTurn
 from contracts.spec import PolicySpec
 from contracts.states import RunState
 from tests.helpers import make_spec, snapshot, start, wait_for_state
+from tests.test_mcp import call, demo_stdio
 from tests.test_user_tools import ACME, LOOK_THEN_REFUND, REFUND, acme_workspace, refunds
 from workers.config import ToolPool, WorkerConfig, load_worker_config
 from workers.worker import build_tool_pool_worker, build_worker, build_workers
@@ -49,7 +50,7 @@ async def scheduled(handle: WorkflowHandle[Any, Any], activity: str) -> HistoryE
 def activity_names(config: WorkerConfig) -> set[str]:
     models = ModelActivities(BreakerBoard(config.breaker.settings()))
     definitions = [
-        _Definition.must_from_callable(fn) for fn in all_activities(models, config.tool_queues())
+        _Definition.must_from_callable(fn) for fn in all_activities(models, config.tool_routes())
     ]
     return {definition.name or "(dynamic)" for definition in definitions}
 
@@ -141,7 +142,7 @@ async def test_a_pool_naming_an_unknown_tool_stops_the_worker(client: Client) ->
             "[{task_queue: pay, tools: [refund_order]}, {task_queue: pay, tools: [post_webhook]}]",
             "task queue 'pay' serves two pools",
         ),
-        ("[{task_queue: pay, tools: []}]", "tool_pools.0.tools: List should have at least 1"),
+        ("[{task_queue: pay, tools: []}]", "tool_pools.0: pool pay routes nothing"),
     ],
 )
 def test_a_bad_pool_config_is_one_line(tmp_path: Path, pools: str, problem: str) -> None:
@@ -158,3 +159,49 @@ def test_a_pool_only_config_needs_a_pool(tmp_path: Path) -> None:
     path.write_text("serve: pools\n")
     with pytest.raises(OverseerError, match="serve: pools, but the config has no pools"):
         load_worker_config(path)
+
+
+async def test_all_tools_of_an_agent_can_run_in_its_pool(
+    client: Client, task_queue: str, tmp_path: Path
+) -> None:
+    pool = f"{task_queue}-support"
+    agent = f"support-{uuid.uuid4().hex[:6]}"
+    config = WorkerConfig(tool_pools=[ToolPool(task_queue=pool, agents=[agent])])
+    workspace = acme_workspace(tmp_path)
+    spec = make_spec(workspace, LOOK_THEN_REFUND, tools=ACME, policy=NO_APPROVAL, agent=agent)
+    async with build_worker(client, task_queue, config):
+        handle = await start(client, spec, task_queue)
+        looked = await scheduled(handle, "tool.lookup_order")  # read-only, yet in the pool
+        assert looked.activity_task_scheduled_event_attributes.task_queue.name == pool
+        async with build_tool_pool_worker(client, config.tool_pools[0], config):
+            assert (await handle.result()).state is RunState.COMPLETED
+        refunded = await scheduled(handle, "tool.refund_order")
+        assert refunded.activity_task_scheduled_event_attributes.task_queue.name == pool
+    assert refunds(workspace) == [REFUND]
+
+
+async def test_every_tool_of_an_mcp_server_can_run_in_its_pool(
+    client: Client, task_queue: str, tmp_path: Path
+) -> None:
+    pool = f"{task_queue}-mcp"
+    config = WorkerConfig(tool_pools=[ToolPool(task_queue=pool, mcp_servers=["demo"])])
+    script = [call("demo_echo", text="hi"), ScriptTurn(say="Done.")]
+    spec = make_spec(tmp_path, script, tools=[], mcp=[demo_stdio(tmp_path / "ledger")])
+    async with build_worker(client, task_queue, config):
+        handle = await start(client, spec, task_queue)
+        event = await scheduled(handle, "mcp.call_tool")
+        assert event.activity_task_scheduled_event_attributes.task_queue.name == pool
+        async with build_tool_pool_worker(client, config.tool_pools[0], config):
+            assert (await handle.result()).state is RunState.COMPLETED
+
+
+def test_a_pool_must_route_something_and_routes_are_disjoint() -> None:
+    with pytest.raises(ValueError, match="routes nothing"):
+        ToolPool(task_queue="empty")
+    with pytest.raises(ValueError, match="MCP server 'crm' is in two pools"):
+        WorkerConfig(
+            tool_pools=[
+                ToolPool(task_queue="a", mcp_servers=["crm"]),
+                ToolPool(task_queue="b", mcp_servers=["crm"]),
+            ]
+        )

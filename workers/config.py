@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from activities.providers.breaker import BreakerSettings
+from activities.tools.routes import ToolRoutes
 from contracts.errors import OverseerError
 
 
@@ -42,8 +43,20 @@ class ToolPool(_Strict):
     """
 
     task_queue: str = Field(min_length=1, max_length=200)
-    tools: list[str] = Field(min_length=1, max_length=200)
+    # What runs here: these tools, every tool of these MCP servers (by the `name` agents give
+    # them), every tool of these agents' runs. The most specific route wins.
+    tools: list[str] = Field(default_factory=list, max_length=200)
+    mcp_servers: list[str] = Field(default_factory=list, max_length=200)
+    agents: list[str] = Field(default_factory=list, max_length=200)
     max_concurrent: int = Field(default=4, ge=1)
+
+    @model_validator(mode="after")
+    def _routes_something(self) -> Self:
+        if not (self.tools or self.mcp_servers or self.agents):
+            raise ValueError(
+                f"pool {self.task_queue} routes nothing: give tools, mcp_servers or agents"
+            )
+        return self
 
 
 class BreakerConfig(_Strict):
@@ -68,13 +81,16 @@ class WorkerConfig(_Strict):
 
     @model_validator(mode="after")
     def _pools_are_disjoint(self) -> Self:
-        owner: dict[str, str] = {}
-        for pool in self.tool_pools:
-            for tool in pool.tools:
-                if owner.setdefault(tool, pool.task_queue) != pool.task_queue:
-                    raise ValueError(
-                        f"tool {tool!r} is in two pools ({owner[tool]} and {pool.task_queue})"
-                    )
+        for what in ("tools", "mcp_servers", "agents"):
+            owner: dict[str, str] = {}
+            for pool in self.tool_pools:
+                for name in getattr(pool, what):
+                    if owner.setdefault(name, pool.task_queue) != pool.task_queue:
+                        kind = {"tools": "tool", "mcp_servers": "MCP server", "agents": "agent"}
+                        raise ValueError(
+                            f"{kind[what]} {name!r} is in two pools "
+                            f"({owner[name]} and {pool.task_queue})"
+                        )
         queues = [pool.task_queue for pool in self.model_pools]
         queues += [pool.task_queue for pool in self.tool_pools]
         if twice := sorted({queue for queue in queues if queues.count(queue) > 1}):
@@ -83,9 +99,13 @@ class WorkerConfig(_Strict):
             raise ValueError("serve: pools, but the config has no pools")
         return self
 
-    def tool_queues(self) -> dict[str, str]:
-        """Each pooled tool's task queue, by tool name."""
-        return {tool: pool.task_queue for pool in self.tool_pools for tool in pool.tools}
+    def tool_routes(self) -> ToolRoutes:
+        """The pools' task queues by tool, by MCP server and by agent."""
+
+        def by(what: str) -> dict[str, str]:
+            return {name: p.task_queue for p in self.tool_pools for name in getattr(p, what)}
+
+        return ToolRoutes(tools=by("tools"), mcp_servers=by("mcp_servers"), agents=by("agents"))
 
 
 def load_worker_config(path: Path | None) -> WorkerConfig:

@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 
 from activities import all_activities
 from activities.llm import ModelActivities
+from activities.mcp.call import call_mcp_tool
 from activities.providers.breaker import BreakerBoard
 from activities.tools.activity import tool_activities
 from activities.tools.registry import TOOLS, load_installed_tools
@@ -40,7 +41,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=list(WORKFLOW_CLASSES),
         # Pooled tools are not registered here: only their pool's workers can run them.
-        activities=all_activities(models, config.tool_queues()),
+        activities=all_activities(models, config.tool_routes()),
         workflow_runner=SANDBOX,
         max_concurrent_activities=config.max_concurrent_activities,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
@@ -60,12 +61,15 @@ def build_pool_worker(client: Client, pool: ModelPool, models: ModelActivities) 
 
 
 def build_tool_pool_worker(client: Client, pool: ToolPool, config: WorkerConfig) -> Worker:
-    """A worker serving only a tool pool's tools (and their compensations) on its queue."""
+    """A worker serving only a tool pool's tools (and their compensations) on its queue: the
+    tools it names, the MCP call activity for its servers, every tool for its agents."""
     load_tools(config)
+    everything = bool(pool.agents)
+    mcp = [call_mcp_tool] if pool.mcp_servers or everything else []
     return Worker(
         client,
         task_queue=pool.task_queue,
-        activities=tool_activities(lambda name: name in pool.tools),
+        activities=[*tool_activities(lambda name: everything or name in pool.tools), *mcp],
         max_concurrent_activities=pool.max_concurrent,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )

@@ -7,7 +7,7 @@ tools of the agent's MCP servers are listed here too (activities/mcp/declare.py)
 that cannot start fails the run at its start, in one line naming it.
 """
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from temporalio import activity
@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 from activities.heartbeat import heartbeat_while
 from activities.mcp.declare import mcp_declarations
 from activities.tools.registry import TOOLS
+from activities.tools.routes import ToolRoutes
 from contracts.tools import DeclareTools, ToolDeclaration
 
 TOOLS_MISSING = "ToolsMissing"
@@ -53,7 +54,7 @@ async def declare_tools(request: DeclareTools) -> list[ToolDeclaration]:
 
 
 def declare_tools_routed(
-    tool_queues: Mapping[str, str],
+    routes: ToolRoutes,
 ) -> Callable[[DeclareTools], Coroutine[Any, Any, list[ToolDeclaration]]]:
     """`tools.declare` of a worker whose config routes tools to pools: each declaration
     also tells the run the task queue its tool runs on (workers/config.py `tool_pools`)."""
@@ -61,7 +62,7 @@ def declare_tools_routed(
     @activity.defn(name="tools.declare")
     async def declare_routed(request: DeclareTools) -> list[ToolDeclaration]:
         return [
-            declared.model_copy(update={"task_queue": tool_queues.get(declared.name)})
+            declared.model_copy(update={"task_queue": routes.queue_for(declared, request.agent)})
             for declared in await declare_tools(request)
         ]
 
