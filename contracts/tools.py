@@ -1,15 +1,12 @@
 """Tool invocations and their results, as they cross the workflow/activity boundary."""
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from contracts.artifacts import ArtifactRef
 from contracts.mcp import McpServer, McpTarget
-
-if TYPE_CHECKING:
-    from contracts.spec import RunSpec
 
 
 class SideEffect(StrEnum):
@@ -96,13 +93,3 @@ class DeclareTools(BaseModel):
     # Tool names the agent's policy and retries use: one that names an MCP server's tool
     # can be checked only once the server has listed its tools.
     policy_names: list[str] = Field(default_factory=list)
-
-    @classmethod
-    def of(cls, spec: "RunSpec") -> "DeclareTools":
-        policy = [*(spec.policy.require_approval or []), *spec.retries.per_tool]
-        return cls(
-            names=spec.tools,
-            agent=spec.agent,
-            mcp=spec.mcp,
-            policy_names=policy if spec.mcp else [],
-        )

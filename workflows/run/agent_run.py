@@ -224,7 +224,7 @@ class AgentRunWorkflow(
         try:
             declared: list[ToolDeclaration] = await workflow.execute_activity(
                 "tools.declare",
-                DeclareTools.of(self._spec),
+                declare_request(self._spec),
                 result_type=list[ToolDeclaration],
                 summary=f"declare tools: {', '.join(self._spec.tools) or 'none'}"[:200],
                 start_to_close_timeout=DECLARE_TIMEOUT,
@@ -349,3 +349,15 @@ class AgentRunWorkflow(
             segment_first_step=self._steps.segment_first_step,
             temporal_run_id=workflow.info().run_id,
         )
+
+
+def declare_request(spec: RunSpec) -> DeclareTools:
+    """What the run asks its worker to declare: its tools, its MCP servers, and the tool
+    names its policy and retries use (one naming an MCP tool is checked once listed)."""
+    policy = [*(spec.policy.require_approval or []), *spec.retries.per_tool]
+    return DeclareTools(
+        names=spec.tools,
+        agent=spec.agent,
+        mcp=spec.mcp,
+        policy_names=policy if spec.mcp else [],
+    )
