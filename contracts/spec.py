@@ -78,9 +78,10 @@ class RunSpec(CompactSpec):
     model: ModelSpec = Field(default_factory=ModelSpec)
     # Tried in order when the model is unavailable (circuit open, retries exhausted).
     fallback_models: list[ModelSpec] = Field(default_factory=list)
-    tools: list[str] = Field(default_factory=list)
+    # Bounded here, not only in agent files: `temporal workflow start` sends a RunSpec too.
+    tools: list[Name] = Field(default_factory=list, max_length=500)
     # Names of the secrets the agent's tools may use; workers resolve the values.
-    secrets: list[str] = Field(default_factory=list)
+    secrets: list[Name] = Field(default_factory=list, max_length=500)
     # MCP servers whose tools the agent may call (their tools are declared at the run's start).
     mcp: list[McpServer] = Field(default_factory=list, max_length=MCP_SERVERS_MAX)
     policy: PolicySpec = Field(default_factory=PolicySpec)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from activities.providers.breaker import BreakerSettings
 from activities.tools.routes import ToolRoutes
 from contracts.errors import OverseerError
+from contracts.strict import Name
 
 
 class _Strict(BaseModel):
@@ -45,9 +46,9 @@ class ToolPool(_Strict):
     task_queue: str = Field(min_length=1, max_length=200)
     # What runs here: these tools, every tool of these MCP servers (by the `name` agents give
     # them), every tool of these agents' runs. The most specific route wins.
-    tools: list[str] = Field(default_factory=list, max_length=200)
-    mcp_servers: list[str] = Field(default_factory=list, max_length=200)
-    agents: list[str] = Field(default_factory=list, max_length=200)
+    tools: list[Name] = Field(default_factory=list, max_length=200)
+    mcp_servers: list[Name] = Field(default_factory=list, max_length=200)
+    agents: list[Name] = Field(default_factory=list, max_length=200)
     max_concurrent: int = Field(default=4, ge=1)
 
     @model_validator(mode="after")

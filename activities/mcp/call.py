@@ -8,24 +8,20 @@ artifact store. An `isError` result is the tool's answer, not a failure: the mod
 """
 
 import json
-import os
 from collections.abc import Mapping
 from typing import cast
 
 from mcp import Client
 from mcp.types import CallToolResult, RequestParamsMeta, TextContent
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities import secrets
-from activities.artifacts import default_store
-from activities.errors import RESULT_TOO_LARGE, tool_refused
+from activities.errors import tool_refused
 from activities.heartbeat import heartbeat_while
 from activities.kill_check import stop_if_killed
 from activities.mcp.client import with_server
 from activities.mcp.declare import MCP_CALL_ACTIVITY
-from activities.payloads import offload
-from activities.tools.activity import MAX_RESULT_BYTES, MAX_RESULT_ENV
+from activities.tools.activity import tool_result
 from contracts.mcp import model_tool_name
 from contracts.tools import ToolInvocation, ToolResult
 
@@ -42,24 +38,6 @@ def result_text(result: CallToolResult) -> str:
     if result.structured_content is not None:
         return json.dumps(result.structured_content, ensure_ascii=False)
     return "\n".join(block.model_dump_json(exclude={"data", "blob"}) for block in result.content)
-
-
-async def _result(name: str, invocation: ToolInvocation, output: str) -> ToolResult:
-    """As for every tool (activities/tools/activity.py): over the size limit a result is
-    refused; a large one is kept in the artifact store, history gets a preview."""
-    size = len(output.encode("utf-8"))
-    limit = int(os.environ.get(MAX_RESULT_ENV) or MAX_RESULT_BYTES)
-    if size > limit:
-        raise ApplicationError(
-            f"{name} returned {size} bytes, over the {limit} byte limit for a tool result",
-            type=RESULT_TOO_LARGE,
-            non_retryable=True,
-        )
-    kept, artifact = await offload(default_store(), output)
-    first = output.strip().splitlines()[0][:120] if output.strip() else "(empty)"
-    return ToolResult(
-        call_id=invocation.call_id, tool=name, output=kept, summary=first, artifact=artifact
-    )
 
 
 @activity.defn(name=MCP_CALL_ACTIVITY)
@@ -85,6 +63,6 @@ async def call_mcp_tool(invocation: ToolInvocation) -> ToolResult:
     output = await heartbeat_while(
         with_server(server, f"failed calling {target.remote_name}", call)
     )
-    result = await _result(name, invocation, output)
+    result = await tool_result(name, invocation, output)
     activity.logger.info("mcp %s: %s", name, result.summary, extra={"step": invocation.step})
     return result

@@ -18,6 +18,7 @@ from activities.artifacts import default_store
 from activities.mcp.client import MCP_PROTOCOL_ERROR, with_server
 from contracts.mcp import McpServer, McpTarget, model_tool_name
 from contracts.model_io import ToolSchema
+from contracts.text import clip
 from contracts.tools import SideEffect, ToolDeclaration
 
 SCHEMAS = TypeAdapter(list[ToolSchema])
@@ -54,7 +55,8 @@ async def server_tools(server: McpServer) -> list[ToolDeclaration]:
         if absent:
             raise ApplicationError(
                 f"mcp server {server.name!r} has no tool {', '.join(map(repr, absent))} "
-                f"(it has: {', '.join(sorted(names)) or 'none'})",
+                # A server may list any number of tools: the message stays one short line.
+                f"(it has: {clip(', '.join(sorted(names)), 300) or 'none'})",
                 type=MCP_PROTOCOL_ERROR,
                 non_retryable=True,
             )

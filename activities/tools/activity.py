@@ -60,21 +60,22 @@ def _parse(tool: ToolDefinition, invocation: ToolInvocation) -> tuple[BaseModel,
     return args, context
 
 
-async def _result(tool: ToolDefinition, invocation: ToolInvocation, output: str) -> ToolResult:
-    """The result, with a large output kept in the artifact store (history gets a preview
-    and a reference). Only once it is stored does the call count as done."""
+async def tool_result(name: str, invocation: ToolInvocation, output: str) -> ToolResult:
+    """The result of any tool's activity (Python or MCP), with a large output kept in the
+    artifact store (history gets a preview and a reference); over the size limit it is
+    refused, never retried. Only once it is stored does the call count as done."""
     size = len(output.encode("utf-8"))
     limit = int(os.environ.get(MAX_RESULT_ENV) or MAX_RESULT_BYTES)
     if size > limit:
         raise ApplicationError(
-            f"{tool.name} returned {size} bytes, over the {limit} byte limit for a tool result",
+            f"{name} returned {size} bytes, over the {limit} byte limit for a tool result",
             type=RESULT_TOO_LARGE,
             non_retryable=True,
         )
     kept, artifact = await offload(default_store(), output)
     return ToolResult(
         call_id=invocation.call_id,
-        tool=tool.name,
+        tool=name,
         output=kept,
         summary=_summarize(output),
         artifact=artifact,
@@ -110,7 +111,7 @@ def tool_activity(tool: ToolDefinition) -> ToolActivity:
         output = await _scrubbed(heartbeat_while(tool.run(args, context)), context)
         if delay := float(os.environ.get(CHAOS_DELAY_ENV) or 0):
             await heartbeat_while(asyncio.sleep(delay))
-        result = await _result(tool, invocation, output)
+        result = await tool_result(tool.name, invocation, output)
         trace.get_current_span().set_attributes(
             {
                 "overseer.state": "executing",
@@ -139,7 +140,7 @@ def compensation_activity(tool: ToolDefinition) -> ToolActivity:
         args, context = _parse(tool, invocation)
         output = await _scrubbed(heartbeat_while(compensate(args, context)), context)
         activity.logger.info("compensated %s: %s", tool.summary(invocation.args), output)
-        return await _result(tool, invocation, output)
+        return await tool_result(tool.name, invocation, output)
 
     return undo_tool
 

@@ -8,7 +8,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from activities.tools.paths import inside_workspace
-from contracts.model_io import ToolSchema
 from contracts.tools import SideEffect, ToolDeclaration
 
 
@@ -78,11 +77,4 @@ class ToolDefinition:
             compensation_activity=self.compensation_activity_name if self.compensate else None,
             secrets=list(self.secrets),
             summary_arg=self.summary_arg,
-        )
-
-    def schema(self) -> ToolSchema:
-        return ToolSchema(
-            name=self.name,
-            description=self.description,
-            parameters=self.input_model.model_json_schema(),
         )

@@ -15,8 +15,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeat_while
 from activities.mcp.declare import mcp_declarations
-from activities.tools.registry import TOOLS
+from activities.tools.registry import TOOLS, tool_declaration
 from activities.tools.routes import ToolRoutes
+from contracts.text import clip
 from contracts.tools import DeclareTools, ToolDeclaration
 
 TOOLS_MISSING = "ToolsMissing"
@@ -27,12 +28,13 @@ async def declare_tools(request: DeclareTools) -> list[ToolDeclaration]:
     missing = [name for name in request.names if name not in TOOLS]
     if missing:
         raise ApplicationError(
-            f"the worker has no tool {', '.join(repr(name) for name in missing)} "
-            f"(it has: {', '.join(sorted(TOOLS))})",
+            # A forged spec may list any number of names: the line stays short.
+            f"the worker has no tool {clip(', '.join(repr(name) for name in missing), 200)} "
+            f"(it has: {clip(', '.join(sorted(TOOLS)), 300)})",
             type=TOOLS_MISSING,
             non_retryable=True,
         )
-    declared = [TOOLS[name].declaration() for name in request.names]
+    declared = [tool_declaration(name) for name in request.names]
     if request.mcp:
         try:
             declared += await heartbeat_while(mcp_declarations(request.mcp, set(TOOLS)))

@@ -22,6 +22,7 @@ from activities.tools.tickets import CREATE_TICKET
 from activities.tools.webhook import POST_WEBHOOK
 from contracts.errors import OverseerError
 from contracts.model_io import ToolSchema
+from contracts.tools import ToolDeclaration
 
 ENTRY_POINT_GROUP = "overseer.tools"
 MODULES_ENV = "OVERSEER_TOOL_MODULES"
@@ -40,27 +41,41 @@ TOOLS: dict[str, ToolDefinition] = {tool.name: tool for tool in BUILTIN}
 # Where each tool came from: "built-in", or the module / entry point that declared it.
 SOURCES: dict[str, str] = dict.fromkeys(TOOLS, "built-in")
 _loaded_sources: set[str] = set()
+_entry_points_scanned = False
+
+
+@functools.cache
+def tool_declaration(name: str) -> ToolDeclaration:
+    """A tool's declaration, built once (pydantic's JSON schema is not cheap, and every run
+    start asks for it). Shared: callers copy before they change it."""
+    return TOOLS[name].declaration()
 
 
 @functools.cache
 def tool_schema(name: str) -> ToolSchema:
-    """A tool's schema for the model, built once (pydantic's JSON schema is not cheap).
-    Shared: callers must not change it."""
-    return TOOLS[name].schema()
+    """A tool's schema for the model, from its declaration. Shared: callers must not change it."""
+    declared = tool_declaration(name)
+    return ToolSchema(
+        name=declared.name, description=declared.description, parameters=declared.input_schema
+    )
 
 
 def load_installed_tools(modules: Sequence[str] = ()) -> list[str]:
     """Load the user's tools: entry points, OVERSEER_TOOL_MODULES, then `modules`. Returns
     the names of every tool now known. A module that cannot be imported, or a tool whose
     name clashes with another's, is an OverseerError naming it (the worker does not start)."""
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        source = f"entry point {entry.name} ({entry.value})"
-        if source not in _loaded_sources:
+    global _entry_points_scanned
+    # The installed packages' metadata is read once per process: a pipeline file loads
+    # several agent files, and each checks its tool names.
+    if not _entry_points_scanned:
+        for entry in entry_points(group=ENTRY_POINT_GROUP):
+            source = f"entry point {entry.name} ({entry.value})"
             try:
                 loaded = entry.load()
             except Exception as error:
                 raise OverseerError(f"tools: {source} cannot be loaded: {error}") from None
             register(tools_in(loaded), source)
+        _entry_points_scanned = True
     configured = [m.strip() for m in os.environ.get(MODULES_ENV, "").split(",") if m.strip()]
     for module in [*configured, *modules]:
         load_tool_module(module)

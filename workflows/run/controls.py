@@ -10,9 +10,8 @@ A mixin of AgentRunWorkflow, kept apart so the run loop reads on its own.
 import contextlib
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
 from temporalio import workflow
 
 from contracts.approvals import CancelRequest, ResetNote
@@ -26,9 +25,8 @@ from contracts.states import RunState
 from workflows.common.bodies import BodyRefused, parse_body, parse_update_body
 from workflows.run.approval_book import DecisionRefused
 from workflows.run.budget_check import ExtensionRefused, check_extension, extend
-from workflows.run.parts import RunParts
+from workflows.run.parts import Body, RunParts
 
-Body = TypeVar("Body", bound=BaseModel)
 SYSTEM = "system"
 # How long the cancel update waits for the run's end before replying `canceling`.
 CANCEL_REPLY_WAIT = timedelta(seconds=5)

@@ -3,10 +3,8 @@ synchronously; a refused update leaves no history) and as signals of the same na
 refused signal is recorded as a `signal_rejected` event). A mixin of AgentRunWorkflow.
 """
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
@@ -19,24 +17,8 @@ from workflows.run.approval_book import DecisionRefused, Verdict
 from workflows.run.gate import argument_error
 from workflows.run.parts import RunParts
 
-Body = TypeVar("Body", bound=BaseModel)
-
 
 class RunDecisions(RunParts):
-    # Provided by the workflow class and its other mixins (for type checking only).
-    if TYPE_CHECKING:
-
-        def _check_not_ended(self) -> None: ...
-
-        def _signal_control(
-            self,
-            name: str,
-            body: Any,
-            model: type[Body],
-            check: Callable[[Body], None],
-            apply: Callable[[Body], Any],
-        ) -> None: ...
-
     # -- updates (validated, synchronous) -----------------------------------------------
 
     @workflow.update(name="approve")

@@ -7,7 +7,10 @@ the workflow class's real ones in the MRO.
 """
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
 
 from contracts.approvals import CancelRequest
 from contracts.artifacts import ArtifactRef
@@ -23,6 +26,8 @@ from workflows.run.approval_book import ApprovalBook
 from workflows.run.ledger import RunLedger
 from workflows.run.metrics import RunMetrics
 from workflows.run.step_book import StepBook
+
+Body = TypeVar("Body", bound=BaseModel)
 
 
 class RunParts:
@@ -57,3 +62,16 @@ class RunParts:
         def _note(
             self, kind: EventKind, actor: str, detail: str, evidence: list[str] | None = None
         ) -> RunEvent: ...
+
+        # From RunControls: refused when the run has ended or is being canceled, and a
+        # signal's loose body parsed, checked and applied (or recorded as refused).
+        def _check_not_ended(self) -> None: ...
+
+        def _signal_control(
+            self,
+            name: str,
+            body: Any,
+            model: type[Body],
+            check: Callable[[Body], None],
+            apply: Callable[[Body], Any],
+        ) -> None: ...
