@@ -131,8 +131,15 @@ def test_the_cli_exit_code_and_replies_tell_the_end(
     assert "state: canceled" in canceled.stdout  # the state the cancel produced
     followed = overseer(cli_env, "events", run.group(1), "--follow")
     assert followed.returncode == 4
-    listed = overseer(cli_env, "ls", "--limit", "5")
-    [line] = [row for row in listed.stdout.splitlines() if row.startswith(run.group(1))]
+    # Listing is by visibility, which catches up with the close a moment later: look again
+    # (each `ls` is a round trip) until the row shows the end, within a deadline.
+    deadline = time.monotonic() + 30
+    while True:
+        listed = overseer(cli_env, "ls", "--limit", "50")
+        rows = [row for row in listed.stdout.splitlines() if row.startswith(run.group(1))]
+        if (rows and rows[0].endswith("canceled")) or time.monotonic() > deadline:
+            break
+    [line] = rows
     assert line.split()[1:2] == ["canceled"] and line.endswith("canceled")
 
 
