@@ -273,8 +273,12 @@ async def test_steps_and_reset(client: Client, worker: Worker, tmp_path: Path) -
     async def executions() -> int:
         return len([e async for e in client.list_workflows(query)])
 
+    async def listed() -> list[tuple[str, str]]:
+        runs = await list_runs(client, agent=spec.agent)
+        return [(r.run_id, r.state) for r in runs if r.run_id == handle.id]
+
     async with asyncio.timeout(30):
-        while await executions() < 3:
-            continue  # each listing is a round trip: visibility catches up; timeout bounds it
-    listed = [r for r in await list_runs(client, agent=spec.agent) if r.run_id == handle.id]
-    assert [(r.run_id, r.state) for r in listed] == [(handle.id, "completed")]
+        # Each listing is a round trip: visibility catches up with the last close.
+        while await executions() < 3 or [state for _, state in await listed()] != ["completed"]:
+            continue
+    assert await listed() == [(handle.id, "completed")]
