@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 from contracts.hashing import canonical_json
 from contracts.identity import ActorId
 from contracts.limits import EDITED_ARGS_MAX_BYTES
+from contracts.signing import DecisionSignature
 from contracts.strict import Name, Reason, RequiredReason, Sha256Hex, StrictBody
 
 
@@ -23,6 +24,11 @@ class ApprovalRequest(BaseModel):
     args_sha256: str  # hash of the tool name and arguments, see contracts.hashing
     # Who may decide (users; groups of the policy already expanded). Empty: anyone.
     approvers: list[str]
+    # The policy's groups by name ("group:ops" -> "ops"): an approver whose signed identity
+    # carries one of them may decide too, member list or not.
+    approver_groups: list[str] = Field(default_factory=list)
+    # Only a decision signed by a key of the policy is accepted.
+    signed_only: bool = False
     # Under a four-eyes policy, this user (the run's requester) may not approve.
     excluded_approver: str | None = None
     requested_at: datetime
@@ -51,6 +57,8 @@ class Decision(StrictBody):
     # request (its hash above) stays as evidence; the new hash is recorded with it.
     edit: bool = False
     edited_args: dict[str, Any] | None = None
+    # Proof of who decides (contracts.signing); required when the policy says so.
+    signature: DecisionSignature | None = None
 
     @model_validator(mode="after")
     def _edits_bounded(self) -> "Decision":
@@ -85,3 +93,5 @@ class DecisionReceipt(BaseModel):
     event_seq: int
     # Set when the approver edited the arguments: the hash of what will run.
     edited_sha256: str | None = None
+    # The trusted key that vouched for the approver, if the decision was signed.
+    key_id: str | None = None

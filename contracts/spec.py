@@ -21,6 +21,7 @@ from contracts.model_io import ModelSpec
 from contracts.queue import QueueSpec
 from contracts.redaction import PATTERNS_MAX, patterns_problem
 from contracts.retries import RetryConfig
+from contracts.signing import DECISION_KEYS_MAX, DecisionKey
 from contracts.strict import Name
 
 
@@ -43,6 +44,19 @@ class PolicySpec(CompactSpec):
     # Extra regular expressions redacted from events, details and logs (besides emails and
     # API-key-like tokens, which always are). RE2 syntax: matched in linear time.
     redact_patterns: list[str] = Field(default_factory=list, max_length=PATTERNS_MAX)
+    # Keys trusted to vouch for decisions (see contracts.signing), by key id: several at
+    # once while a key rotates. A signed decision is verified whether or not it is required.
+    decision_keys: dict[Name, DecisionKey] = Field(
+        default_factory=dict, max_length=DECISION_KEYS_MAX
+    )
+    # Refuse every decision that no trusted key signed: then an approver is who a key says.
+    require_signed_decisions: bool = False
+
+    @model_validator(mode="after")
+    def _signed_needs_keys(self) -> "PolicySpec":
+        if self.require_signed_decisions and not self.decision_keys:
+            raise ValueError("require_signed_decisions needs decision_keys: no key is trusted")
+        return self
 
     @field_validator("redact_patterns")
     @classmethod

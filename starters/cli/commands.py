@@ -10,15 +10,13 @@ from temporalio.client import Client
 from contracts.approvals import CancelRequest
 from contracts.errors import OverseerError
 from contracts.snapshot import RunSnapshot
-from contracts.text import clip
 from starters.cli.demo import DEMO_GOAL, run_demo
 from starters.cli.exit_codes import exit_code
 from starters.cli.follow import follow
 from starters.cli.pipeline_commands import cancel as cancel_pipeline
-from starters.cli.pipeline_commands import decide as decide_in_pipeline
 from starters.cli.pipeline_commands import run_pipeline, watch_pipeline
 from starters.cli.pipeline_commands import status as pipeline_status
-from starters.cli.render import approval_block, event_line, printable, snapshot_text
+from starters.cli.render import approval_block, event_line, snapshot_text
 from starters.cli.views import inbox, top, watch
 from starters.client.artifacts import read_artifact
 from starters.client.cassette import cassette_from_history
@@ -146,35 +144,6 @@ async def cmd_events(args: argparse.Namespace) -> int:
     for event in await run.events(args.after):
         print(event_line(event))
     return 0
-
-
-async def _decide(args: argparse.Namespace, verdict: str) -> int:
-    client = await connect()
-    if await is_pipeline(client, args.run):  # goes to the child waiting for the action
-        return await decide_in_pipeline(client, args, verdict)
-    run = RunClient(client, args.run)
-    request = await run.pending(args.action)
-    receipt = await run.decide_reviewed(
-        "approve" if verdict == "approved" else "reject",
-        request,
-        approver=args.user,
-        reason=args.reason,
-        reviewed_sha256=args.sha256,
-    )
-    print(
-        f"{receipt.verdict} action {request.short_id} "
-        f"({request.tool} {printable(clip(request.args_json, 120))}) "
-        f"of run {args.run} as {receipt.approver} (event #{receipt.event_seq})"
-    )
-    return 0
-
-
-async def cmd_approve(args: argparse.Namespace) -> int:
-    return await _decide(args, "approved")
-
-
-async def cmd_reject(args: argparse.Namespace) -> int:
-    return await _decide(args, "rejected")
 
 
 async def cmd_cancel(args: argparse.Namespace) -> int:

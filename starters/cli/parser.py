@@ -15,7 +15,6 @@ from starters.cli.arguments import (
     reason_arg,
 )
 from starters.cli.commands import (
-    cmd_approve,
     cmd_artifact,
     cmd_cancel,
     cmd_cassette,
@@ -23,7 +22,6 @@ from starters.cli.commands import (
     cmd_events,
     cmd_inbox,
     cmd_ls,
-    cmd_reject,
     cmd_reset,
     cmd_retry,
     cmd_run,
@@ -33,6 +31,12 @@ from starters.cli.commands import (
     cmd_top,
     cmd_watch,
     cmd_worker,
+)
+from starters.cli.decision_commands import (
+    cmd_approve,
+    cmd_keys_new,
+    cmd_keys_show,
+    cmd_reject,
 )
 from starters.cli.exit_codes import EPILOG as RUN_EXIT_CODES
 from starters.cli.governance_commands import add_governance_commands
@@ -60,7 +64,16 @@ def _decision_args(parser: argparse.ArgumentParser, reason_required: bool) -> No
         "action", nargs="?", type=name_arg, help="action id; may be left out if only one waits"
     )
     parser.add_argument(
-        "--as", dest="user", type=actor_arg, required=True, help="your user id (the approver)"
+        "--as",
+        dest="user",
+        type=actor_arg,
+        help="your user id (the approver); with --key, the key's owner",
+    )
+    parser.add_argument(
+        "--key",
+        metavar="KEY_FILE",
+        help="sign the decision with your personal key (`overseer keys new`); "
+        "default $OVERSEER_SIGNING_KEY",
     )
     parser.add_argument(
         "--reason", type=reason_arg, required=reason_required, default="", help="why"
@@ -207,6 +220,8 @@ def _add_decision_commands(sub: "argparse._SubParsersAction[OneLineParser]") -> 
     _decision_args(p, reason_required=True)
     p.set_defaults(handler=cmd_reject)
 
+    _add_key_commands(sub)
+
     p = sub.add_parser("reply", help="answer a run that handed its task to a human (blocked)")
     _run_arg(p)
     p.add_argument("--as", dest="user", type=actor_arg, required=True, help="your user id")
@@ -218,6 +233,40 @@ def _add_decision_commands(sub: "argparse._SubParsersAction[OneLineParser]") -> 
     p.add_argument("--reason", type=reason_arg, required=True)
     p.add_argument("--as", dest="user", type=actor_arg, default=getpass.getuser())
     p.set_defaults(handler=cmd_cancel)
+
+
+KEYS_EPILOG = """\
+A personal key lets the run verify that a decision is yours: the policy lists its public
+key (decision_keys) and, with require_signed_decisions: true, refuses unsigned decisions.
+  overseer keys new alice-2026 --as alice
+  overseer approve RUN --key ~/.config/overseer/keys/alice-2026.json
+A service key (--service) is the approval service's: it vouches for whoever the service
+authenticated (overseer approvals serve --signing-key FILE).
+"""
+
+
+def _add_key_commands(sub: "argparse._SubParsersAction[OneLineParser]") -> None:
+    keys = sub.add_parser(
+        "keys",
+        help="make and show keys that sign decisions",
+        epilog=KEYS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verbs = keys.add_subparsers(dest="keys_command", required=True, metavar="VERB")
+    p = verbs.add_parser("new", help="make a key pair; prints the policy lines that trust it")
+    p.add_argument("key_id", type=name_arg, help="the key's id in the policy, e.g. alice-2026")
+    owner = p.add_mutually_exclusive_group(required=True)
+    owner.add_argument("--as", dest="user", type=actor_arg, help="the approver it signs for")
+    owner.add_argument(
+        "--service", action="store_true", help="a key for the approval service (signs for anyone)"
+    )
+    p.add_argument(
+        "--out", type=Path, help="key file to write (default ~/.config/overseer/keys/ID.json)"
+    )
+    p.set_defaults(handler=cmd_keys_new)
+    p = verbs.add_parser("show", help="print the policy lines that trust a key file")
+    p.add_argument("path", type=Path, help="a key file")
+    p.set_defaults(handler=cmd_keys_show)
 
 
 def build_parser() -> argparse.ArgumentParser:

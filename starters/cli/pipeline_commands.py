@@ -62,6 +62,7 @@ async def decide(client: Client, args: argparse.Namespace, verdict: str) -> int:
         approver=args.user,
         reason=args.reason,
         reviewed_sha256=args.sha256,
+        signer=args.signer,
     )
     print(
         f"{receipt.verdict} action {request.short_id} ({request.tool}) of run {child_id} "

@@ -26,12 +26,14 @@ from contracts.approvals import ApprovalRequest, CancelRequest, Decision, Decisi
 from contracts.errors import OverseerError
 from contracts.events import RunEvent
 from contracts.run_log import RunLog
+from contracts.signing import SignedVerdict
 from contracts.snapshot import EventsQuery, RunSnapshot
 from contracts.spec import RunSpec
 from contracts.states import RunState
 from contracts.steps import StepRecord
 from starters.client.queue import joining_queue
 from starters.client.run_log import whole_event_log, whole_step_list
+from starters.client.signing import SigningKey
 from starters.files.agent_file import load_agent_file, run_spec
 from workers.telemetry import TRACER_NAME, current_trace_id
 
@@ -207,9 +209,10 @@ class RunClient:
         approver: str,
         reason: str,
         reviewed_sha256: str | None,
+        signer: SigningKey | None = None,
     ) -> DecisionReceipt:
         """Decide the request as the approver reviewed it: refused here if its hash is not
-        the one they saw (the run refuses it too)."""
+        the one they saw (the run refuses it too). With a signer, the decision is signed."""
         if reviewed_sha256 and reviewed_sha256 != request.args_sha256:
             raise OverseerError(
                 f"action {request.action_id} is not what you reviewed: its sha256 is "
@@ -221,6 +224,9 @@ class RunClient:
             approver=approver,
             reason=reason,
         )
+        if signer is not None:
+            signed_verdict: SignedVerdict = "approved" if verdict == "approve" else "rejected"
+            decision = signer.sign(decision, signed_verdict, request)
         return await self.decide(verdict, decision)
 
     async def decide(

@@ -58,7 +58,7 @@ class AgentRunWorkflow(
     def __init__(self, spec: RunSpec) -> None:
         self._spec = spec
         self._ledger = RunLedger(spec)
-        self._approvals = ApprovalBook(workflow.info().workflow_id)
+        self._approvals = ApprovalBook(workflow.info().workflow_id, spec.policy)
         carried = spec.carried
         self._budget = carried.budget if carried else initial_usage(spec.budget, workflow.now())
         self._paused: OperatorNote | None = carried.paused if carried else None

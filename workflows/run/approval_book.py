@@ -13,6 +13,7 @@ from contracts.approvals import ApprovalRequest, Decision
 from contracts.hashing import action_hash, canonical_json
 from contracts.model_io import ToolCall
 from contracts.spec import PolicySpec
+from workflows.run.signatures import DecisionVerifier, SignatureRefused, signed_groups
 
 Verdict = Literal["approved", "rejected"]
 
@@ -26,10 +27,16 @@ class DecidedAction:
     request: ApprovalRequest
     verdict: Verdict
     decision: Decision | None  # None: the request expired (policy: reject)
+    key_id: str | None = None  # the trusted key that vouched for the decision
 
     @property
     def decided_by(self) -> str:
         return self.decision.approver if self.decision else "expiry"
+
+
+def approver_groups(policy: PolicySpec) -> list[str]:
+    """The groups the policy names as approvers ("group:ops" -> "ops")."""
+    return [entry[len("group:") :] for entry in policy.approvers if entry.startswith("group:")]
 
 
 def allowed_approvers(policy: PolicySpec) -> list[str]:
@@ -49,10 +56,14 @@ def action_id_for(run_id: str, step: int, index: int) -> str:
 
 
 class ApprovalBook:
-    def __init__(self, run_id: str) -> None:
+    def __init__(self, run_id: str, policy: PolicySpec | None = None) -> None:
         self._run_id = run_id
         self._pending: dict[str, ApprovalRequest] = {}
         self._decided: dict[str, DecidedAction] = {}
+        policy = policy or PolicySpec()
+        self._verifier = DecisionVerifier(policy.decision_keys, policy.require_signed_decisions)
+        # Nonces of the signed decisions this run accepted: each is good once.
+        self._nonces: set[str] = set()
 
     @property
     def pending(self) -> list[ApprovalRequest]:
@@ -86,6 +97,8 @@ class ApprovalBook:
             args_json=canonical_json(call.arguments),
             args_sha256=action_hash(call.name, call.arguments),
             approvers=allowed_approvers(policy),
+            approver_groups=approver_groups(policy),
+            signed_only=policy.require_signed_decisions,
             excluded_approver=requester if policy.four_eyes else None,
             requested_at=now,
             expires_at=now + timedelta(seconds=timeout) if timeout else None,
@@ -97,7 +110,17 @@ class ApprovalBook:
 
     def check(self, decision: Decision, verdict: Verdict, now: datetime) -> ApprovalRequest:
         """The pending request this decision answers, or DecisionRefused saying why not."""
+        return self._checked(decision, verdict, now)[0]
+
+    def _checked(
+        self, decision: Decision, verdict: Verdict, now: datetime
+    ) -> tuple[ApprovalRequest, str | None]:
         action_id = decision.action_id
+        if decision.signature is not None and decision.signature.nonce in self._nonces:
+            raise DecisionRefused(
+                f"the signed decision for action {action_id} was already used "
+                f"(nonce {decision.signature.nonce}): a replay"
+            )
         if action_id in self._decided:
             done = self._decided[action_id]
             if done.decision is None:
@@ -127,23 +150,27 @@ class ApprovalBook:
                 f"(expected {request.args_sha256}): the decision is for different arguments"
             )
         _check_edit(decision, verdict)
-        if request.approvers and decision.approver not in request.approvers:
-            raise DecisionRefused(
-                f"{decision.approver!r} may not decide action {action_id} "
-                f"(allowed: {', '.join(request.approvers)})"
-            )
+        try:
+            key_id = self._verifier.vouching_key(decision, verdict, request, now)
+        except SignatureRefused as refused:
+            raise DecisionRefused(str(refused)) from None
+        _check_approver(decision, request)
         if verdict == "approved" and decision.approver == request.excluded_approver:
             raise DecisionRefused(
                 f"{decision.approver!r} requested this run and may not approve its actions "
                 "(four-eyes policy)"
             )
-        return request
+        return request, key_id
 
-    def decide(self, decision: Decision, verdict: Verdict, now: datetime) -> ApprovalRequest:
-        request = self.check(decision, verdict, now)
+    def decide(self, decision: Decision, verdict: Verdict, now: datetime) -> DecidedAction:
+        request, key_id = self._checked(decision, verdict, now)
         del self._pending[request.action_id]
-        self._decided[request.action_id] = DecidedAction(request, verdict, decision)
-        return request
+        decided = self._decided[request.action_id] = DecidedAction(
+            request, verdict, decision, key_id
+        )
+        if decision.signature is not None:
+            self._nonces.add(decision.signature.nonce)
+        return decided
 
     def expire(self, action_id: str) -> ApprovalRequest:
         """The request timed out and the policy rejects it: nobody may decide it any more."""
@@ -161,6 +188,23 @@ class ApprovalBook:
     def withdraw_all(self) -> None:
         """The run ended: nothing is pending any more."""
         self._pending.clear()
+
+
+def _check_approver(decision: Decision, request: ApprovalRequest) -> None:
+    """An allowed user, or (signed identities only) a member of an allowed group."""
+    if not request.approvers and not request.approver_groups:
+        return
+    if decision.approver in request.approvers:
+        return
+    if set(signed_groups(decision)) & set(request.approver_groups):
+        return
+    allowed = ", ".join(request.approvers) or "nobody by name"
+    if request.approver_groups:
+        groups = ", ".join(f"group:{group}" for group in request.approver_groups)
+        allowed += f"; or signed members of {groups}"
+    raise DecisionRefused(
+        f"{decision.approver!r} may not decide action {decision.action_id} (allowed: {allowed})"
+    )
 
 
 def _check_edit(decision: Decision, verdict: Verdict) -> None:

@@ -78,7 +78,8 @@ class RunDecisions(RunParts):
             raise ApplicationError(str(refused), type="DecisionRefused") from None
 
     def _decide(self, decision: Decision, verdict: Verdict) -> DecisionReceipt:
-        request = self._approvals.decide(decision, verdict, workflow.now())
+        decided = self._approvals.decide(decision, verdict, workflow.now())
+        request = decided.request
         self._metrics.approval_decided(request.tool, verdict, workflow.now() - request.requested_at)
         kind = EventKind.APPROVED if verdict == "approved" else EventKind.REJECTED
         detail = f"{request.tool} {verdict}"
@@ -92,6 +93,10 @@ class RunDecisions(RunParts):
                 f"(sha256 {edited_sha256}; requested {clip(request.args_json, 300)})"
             )
             evidence.append(f"edited:{edited_sha256}")
+        if decided.key_id is not None:
+            # The audit log says which trusted key vouched for the approver.
+            detail += f" (signed by key {decided.key_id})"
+            evidence.append(f"key:{decided.key_id}")
         event = self._note(
             kind,
             f"user:{decision.approver}",
@@ -104,4 +109,5 @@ class RunDecisions(RunParts):
             approver=decision.approver,
             event_seq=event.seq,
             edited_sha256=edited_sha256,
+            key_id=decided.key_id,
         )
