@@ -3,7 +3,6 @@ headless Chromium. Not part of `make test` (it needs Debian's chromium package a
 Playwright, used with that Chromium: no browser download):
 
     apt-get install chromium
-    .venv/bin/pip install -e '.[ui]'
     .venv/bin/python scripts/ui_screenshots.py                 # writes screenshots/*.png
     .venv/bin/python scripts/ui_screenshots.py --update-docs   # the README's docs/*.png
 

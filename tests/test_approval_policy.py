@@ -82,7 +82,8 @@ async def test_the_bad_decision_corpus_is_refused_without_a_trace(
         (
             "approve",
             good.model_copy(update={"approver": "mallory"}),
-            f"'mallory' may not decide action {action} (allowed: olga, rita, audrey; or signed members of group:ops)",
+            f"'mallory' may not decide action {action} "
+            "(allowed: olga, rita, audrey; or signed members of group:ops)",
         ),
         (
             "approve",

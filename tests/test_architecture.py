@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("contracts", "activities", "workflows", "workers", "starters", "overseer")
+PACKAGES = ("contracts", "activities", "workflows", "workers", "starters", "overseer", "approvals")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,9 @@ RULES = [
     # The command line drives Temporal through the client library, never the workflows'
     # or the activities' code directly.
     ("starters.cli", ("workflows", "activities")),
+    # The approval service is a client of Temporal like the CLI: contracts and the client
+    # library, never the workflows' or the activities' code, nor the command line.
+    ("approvals", ("workflows", "activities", "workers", "starters.cli")),
     # The public API for the user's own code: tool declarations, nothing that runs a worker.
     ("overseer", ("workflows", "workers", "starters")),
 ]

@@ -1,0 +1,61 @@
+"""The approval service as an ASGI app: `overseer approvals serve` runs it on uvicorn."""
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from approvals.auth import Authenticator
+from approvals.config import ServiceConfig
+from approvals.desk import ApprovalDesk
+from starters.client.connection import connect
+from starters.client.signing import SigningKey
+
+
+@dataclass
+class Service:
+    """What every route needs; on `app.state.service`."""
+
+    config: ServiceConfig
+    desk: ApprovalDesk
+    authenticator: Authenticator
+    # Keys session cookies and CSRF tokens.
+    session_secret: bytes
+
+
+def session_secret(config: ServiceConfig) -> bytes:
+    if config.session_secret_file is None:
+        return secrets.token_bytes(32)
+    return config.path(config.session_secret_file).read_bytes().strip()
+
+
+def create_app(config: ServiceConfig, client: Client | None = None) -> FastAPI:
+    """The app; it connects to Temporal on startup unless given a client (tests)."""
+    signer = SigningKey.load(config.path(config.signing_key))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        temporal = client or await connect()
+        app.state.service = Service(
+            config=config,
+            desk=ApprovalDesk(temporal, signer),
+            authenticator=Authenticator(config),
+            session_secret=session_secret(config),
+        )
+        yield
+
+    app = FastAPI(
+        title="Overseer approval service",
+        description="Pending approvals of Overseer runs, decided by authenticated people.",
+        version="1",
+        lifespan=lifespan,
+    )
+    return app
+
+
+def service(app: FastAPI) -> Service:
+    found: Service = app.state.service
+    return found
