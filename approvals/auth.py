@@ -1,24 +1,31 @@
 """Authentication: who sends a request, from credentials, never from the request body.
 
-Owned by the API slice: OIDC/JWT bearer tokens against a JWKS, API tokens from a file (stored
-hashed), and a user header from a trusted proxy address.
+API tokens from a file (stored hashed) are here; OIDC/JWT bearer tokens against a JWKS and
+a user header from a trusted proxy address are added by the API slice.
 """
 
 from fastapi import Request
 
 from approvals.config import ServiceConfig
 from approvals.identity import Identity, NotAuthenticated
+from approvals.tokens import TOKEN_PREFIX, TokenBook
 
 
 class Authenticator:
     def __init__(self, config: ServiceConfig) -> None:
         self._config = config
+        self._tokens = TokenBook(config.path(config.tokens_file)) if config.tokens_file else None
 
     async def identify(self, request: Request) -> Identity:
         """The person behind a request: a bearer credential, or a trusted proxy's header."""
-        raise NotAuthenticated("no authentication is configured yet")
+        scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not credential:
+            raise NotAuthenticated("no credentials: send Authorization: Bearer <token>")
+        return await self.from_token(credential.strip())
 
     async def from_token(self, token: str) -> Identity:
         """The person a bearer credential (a JWT or an API token) names, as typed into the
         inbox's login page."""
-        raise NotAuthenticated("no authentication is configured yet")
+        if token.startswith(TOKEN_PREFIX) and self._tokens is not None:
+            return self._tokens.identify(token)
+        raise NotAuthenticated("the credential is not a known API token")
