@@ -94,10 +94,12 @@ def signed_message(
     verdict: SignedVerdict,
     edited_sha256: str | None,
     approver: str,
+    reason: str,
     signature: DecisionSignature,
 ) -> bytes:
     """The bytes an approval tool signs and the workflow verifies: everything the decision
-    decides. The run is named by the action id (`<run id>/<step>.<n>`), which is unique."""
+    decides, and the reason the audit log will show. The run is named by the action id
+    (`<run id>/<step>.<n>`), which is unique."""
     claims = {
         "action_id": action_id,
         "approver": approver,
@@ -108,6 +110,7 @@ def signed_message(
         "issued_at": signature.issued_at,
         "key_id": signature.key_id,
         "nonce": signature.nonce,
+        "reason": reason,
         "verdict": verdict,
     }
     return f"{SIGNED_DECISION_DOMAIN}\n{canonical_json(claims)}".encode()

@@ -144,6 +144,7 @@ class SigningKey:
             verdict=verdict,
             edited_sha256=edited,
             approver=decision.approver,
+            reason=decision.reason,
             signature=unsigned,
         )
         value = signature_text(self.private.sign(message))

@@ -83,6 +83,7 @@ class DecisionVerifier:
             verdict=verdict,
             edited_sha256=edited,
             approver=decision.approver,
+            reason=decision.reason,
             signature=signature,
         )
         try:
