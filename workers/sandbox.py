@@ -29,6 +29,12 @@ def workflow_helpers() -> tuple[str, ...]:
 
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "contracts", "activities", "jsonschema", *workflow_helpers()
+        # cryptography verifies decision signatures (workflows.run.signatures); its Rust
+        # extension may be initialized once per process, and it imports parts lazily.
+        "contracts",
+        "activities",
+        "jsonschema",
+        "cryptography",
+        *workflow_helpers(),
     )
 )
