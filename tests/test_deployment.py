@@ -4,6 +4,7 @@ import json
 import subprocess
 from pathlib import Path
 
+from approvals.config import load_service_config
 from tests.conftest import venv_binary
 from workers.config import load_worker_config
 
@@ -26,6 +27,7 @@ def test_docker_compose_config_is_valid() -> None:
         "temporal-ui",
         "overseer-worker",
         "worker-payments",
+        "approvals",
     }
     assert services["temporal"]["environment"]["DB"] == "postgres12"
     worker = services["overseer-worker"]
@@ -39,6 +41,18 @@ def test_docker_compose_config_is_valid() -> None:
     # Only the payments workers hold the payments credentials.
     assert "OVERSEER_SECRET_PAYMENTS_API_KEY" in payments["environment"]
     assert not any(name.startswith("OVERSEER_SECRET_") for name in worker["environment"])
+    approvals = services["approvals"]
+    assert approvals["command"][:5] == ["overseer", "approvals", "serve", "--config", CONFIG]
+    assert approvals["ports"][0]["target"] == 8300
+
+
+CONFIG = "deploy/approvals.yaml"
+
+
+def test_the_deployed_approval_service_config_loads() -> None:
+    config = load_service_config(REPO / CONFIG)
+    assert config.path(config.signing_key) == REPO / "deploy" / "approvals-key.json"
+    assert config.tokens_file and config.slack is not None
 
 
 def test_the_deployed_worker_configs_route_payments_to_their_own_workers() -> None:
