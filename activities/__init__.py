@@ -12,6 +12,7 @@ from activities.mcp.call import call_mcp_tool
 from activities.references import ReferenceActivities
 from activities.run_log import RunLogActivities
 from activities.run_queue import join_run_queue
+from activities.schedules import pause_if_failing, previous_run
 from activities.tools.activity import tool_activities
 from activities.tools.declare import declare_tools, declare_tools_routed
 from activities.tools.routes import ToolRoutes
@@ -37,5 +38,7 @@ def all_activities(
         request_own_cancel,
         declare_tools_routed(routes) if routes else declare_tools,
         call_mcp_tool,
+        previous_run,
+        pause_if_failing,
         *tool_activities(lambda name: name not in routes.tools),
     ]

@@ -48,6 +48,8 @@ class EventKind(StrEnum):
     HANDOFF = "handoff"
     # A human answered a handoff; the reply goes to the model.
     HUMAN_INPUT = "human_input"
+    # This run made its schedule's unsuccessful streak long enough: the schedule paused.
+    SCHEDULE_PAUSED = "schedule_paused"
 
 
 class RunEvent(BaseModel):

@@ -7,8 +7,13 @@ AGENT = SearchAttributeKey.for_keyword("OverseerAgent")
 REQUESTER = SearchAttributeKey.for_keyword("OverseerRequester")
 PENDING_APPROVAL = SearchAttributeKey.for_bool("OverseerPendingApproval")
 TRACE_ID = SearchAttributeKey.for_keyword("OverseerTraceId")
+# The schedule that started a run, and how the run ended as its schedule counts it.
+SCHEDULE = SearchAttributeKey.for_keyword("OverseerSchedule")
+OUTCOME = SearchAttributeKey.for_keyword("OverseerOutcome")
+# Set by Temporal on the runs a schedule starts.
+SCHEDULED_START_TIME = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 
-ALL_KEYS = (RUN_STATE, AGENT, REQUESTER, PENDING_APPROVAL, TRACE_ID)
+ALL_KEYS = (RUN_STATE, AGENT, REQUESTER, PENDING_APPROVAL, TRACE_ID, SCHEDULE, OUTCOME)
 
 # What OverseerState says. The working states a run moves through at every step (loading
 # context, planning, executing) are listed as one, `running`: each change of a search

@@ -21,6 +21,7 @@ from contracts.model_io import ModelSpec
 from contracts.queue import QueueSpec
 from contracts.redaction import PATTERNS_MAX, patterns_problem
 from contracts.retries import RetryConfig
+from contracts.schedules import ScheduledRun
 from contracts.signing import DECISION_KEYS_MAX, DecisionKey
 from contracts.strict import Name
 
@@ -117,6 +118,8 @@ class RunSpec(CompactSpec):
     # Wait in `created` for a slot of this run queue (limits on active runs, priority).
     # None: the run starts at once and never touches a queue.
     queue: QueueSpec | None = None
+    # Set on the runs a schedule starts: which schedule, the goal's template (contracts.schedules).
+    schedule: ScheduledRun | None = None
     # Set only on a run's later segments: the state carried over (see contracts.carry).
     carried: "CarriedState | None" = None
 

@@ -115,7 +115,9 @@ async def _watch(client: Client, run_id: str, after_seq: int) -> int:
 
 async def cmd_ls(args: argparse.Namespace) -> int:
     client = await connect()
-    listed = await list_runs(client, state=args.state, agent=args.agent, limit=args.limit)
+    listed = await list_runs(
+        client, state=args.state, agent=args.agent, schedule=args.schedule, limit=args.limit
+    )
     queued = [run.run_id for run in listed if run.state == "created"]
     positions = await queue_positions(client, queued)  # where runs waiting for a slot stand
     print(f"{'RUN':<32} {'STATE':<22} {'AGENT':<20} {'STARTED':<20} TEMPORAL")

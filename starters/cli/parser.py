@@ -42,6 +42,7 @@ from starters.cli.exit_codes import EPILOG as RUN_EXIT_CODES
 from starters.cli.governance_commands import add_governance_commands
 from starters.cli.pipeline_commands import cmd_reply
 from starters.cli.queue_commands import add_queue_commands
+from starters.cli.schedule_commands import add_schedule_commands
 from starters.cli.views import ALL_STATES
 
 ENVIRONMENT_HELP = """\
@@ -169,6 +170,7 @@ def _add_view_commands(sub: "argparse._SubParsersAction[OneLineParser]") -> None
     p = sub.add_parser("ls", help="list runs and pipelines, newest first")
     p.add_argument("--state", choices=ALL_STATES, help="only runs in this state")
     p.add_argument("--agent", help="only runs of this agent (a pipeline's: pipeline:NAME)")
+    p.add_argument("--schedule", type=name_arg, help="only runs this schedule started")
     p.add_argument("--limit", type=LIMIT, default=20)
     p.set_defaults(handler=cmd_ls)
 
@@ -283,4 +285,5 @@ def build_parser() -> argparse.ArgumentParser:
     _add_decision_commands(sub)
     add_governance_commands(sub)
     add_queue_commands(sub)
+    add_schedule_commands(sub)
     return parser

@@ -34,14 +34,18 @@ async def list_runs(
     *,
     state: str | None = None,
     agent: str | None = None,
+    schedule: str | None = None,
     limit: int | None = None,
 ) -> list[Listed]:
-    """Runs and pipelines, newest first, optionally of one listed state and one agent."""
+    """Runs and pipelines, newest first, optionally of one listed state, one agent and one
+    schedule."""
     query = RUNS_AND_PIPELINES
     if state:
-        query += f' AND {sa.RUN_STATE.name} = "{state}"'
+        query += f" AND {sa.RUN_STATE.name} = {quoted(state)}"
     if agent:
-        query += f' AND {sa.AGENT.name} = "{agent}"'
+        query += f" AND {sa.AGENT.name} = {quoted(agent)}"
+    if schedule:
+        query += f" AND {sa.SCHEDULE.name} = {quoted(schedule)}"
     return await _listed(client, query, limit)
 
 
@@ -49,8 +53,13 @@ async def waiting_for_approval(client: Client, agent: str | None = None) -> list
     """Running runs with at least one pending approval."""
     query = WAITING_FOR_APPROVAL
     if agent:
-        query += f' AND {sa.AGENT.name} = "{agent}"'
+        query += f" AND {sa.AGENT.name} = {quoted(agent)}"
     return await _listed(client, query, None)
+
+
+def quoted(value: str) -> str:
+    """A string literal of a visibility query: what a person typed stays a value."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 async def _listed(client: Client, query: str, limit: int | None) -> list[Listed]:

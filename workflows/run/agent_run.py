@@ -41,6 +41,7 @@ from workflows.run.metrics import RunMetrics
 from workflows.run.publishing import Publisher
 from workflows.run.queue_slot import QueueSlot
 from workflows.run.saga import roll_back
+from workflows.run.scheduled import ScheduledRuns
 from workflows.run.state_machine import IllegalTransition
 from workflows.run.step_book import StepBook
 from workflows.run.turn import RunTurn, TurnInterrupted
@@ -52,7 +53,14 @@ DECLARE_TIMEOUT = timedelta(seconds=30)
 
 @workflow.defn(name="AgentRunWorkflow", failure_exception_types=[IllegalTransition])
 class AgentRunWorkflow(
-    RunTurn, ApprovalWait, RunDecisions, RunControls, RunHolds, QueueSlot, Handoffs
+    RunTurn,
+    ApprovalWait,
+    RunDecisions,
+    RunControls,
+    RunHolds,
+    QueueSlot,
+    Handoffs,
+    ScheduledRuns,
 ):
     @workflow.init
     def __init__(self, spec: RunSpec) -> None:
@@ -123,6 +131,7 @@ class AgentRunWorkflow(
         what stopped it is what a person scanning the list needs. The result (also in a
         failure's details, and signalled to a parent pipeline) and the queries still give
         the whole end."""
+        await self._tell_schedule(self._result())  # a scheduled run: its outcome, maybe a pause
         result = self._result()
         # Replies first (the cancel update answers with the end): a closed run takes none.
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -158,6 +167,7 @@ class AgentRunWorkflow(
 
     async def _drive(self) -> None:
         if self._spec.carried is None:
+            await self._fill_scheduled_goal()  # a scheduled run's {scheduled_time}, {previous.*}
             await self._declare_tools()  # before the queue: a missing tool fails at once
             await self._wait_for_slot()  # run queue: in `created`, if the spec says so
             self._load_context()
