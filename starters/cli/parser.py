@@ -4,6 +4,7 @@ import argparse
 import getpass
 from pathlib import Path
 
+from starters.cli.approvals_commands import add_approvals_commands
 from starters.cli.arguments import (
     LIMIT,
     PORT,
@@ -283,4 +284,5 @@ def build_parser() -> argparse.ArgumentParser:
     _add_decision_commands(sub)
     add_governance_commands(sub)
     add_queue_commands(sub)
+    add_approvals_commands(sub)
     return parser
