@@ -129,7 +129,7 @@ async def test_bad_oidc_tokens_are_refused(service: tuple[str, str], jwks: JwksS
         A.token(preferred_username=None): "no preferred_username claim",
         A.token(preferred_username="olga\x1b[2J"): "holds control or invisible characters",
         "not-a-jwt": "the token is not a JWT",
-        jwt.encode({**claims, "exp": now + 60}, None, algorithm="none", headers={"kid": A.kid}): (
+        jwt.encode({**claims, "exp": now + 60}, "", algorithm="none", headers={"kid": A.kid}): (
             "algorithm 'none' is not allowed"
         ),
         # The public key used as an HMAC secret: the classic confusion attack.
