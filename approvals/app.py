@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from approvals import api
 from approvals.auth import Authenticator
 from approvals.config import ServiceConfig
 from approvals.desk import ApprovalDesk
@@ -35,6 +36,9 @@ def session_secret(config: ServiceConfig) -> bytes:
 def create_app(config: ServiceConfig, client: Client | None = None) -> FastAPI:
     """The app; it connects to Temporal on startup unless given a client (tests)."""
     signer = SigningKey.load(config.path(config.signing_key))
+    # Built here, not on startup, so a bad tokens file or key is one line before serving.
+    authenticator = Authenticator(config)
+    secret = session_secret(config)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -42,8 +46,8 @@ def create_app(config: ServiceConfig, client: Client | None = None) -> FastAPI:
         app.state.service = Service(
             config=config,
             desk=ApprovalDesk(temporal, signer),
-            authenticator=Authenticator(config),
-            session_secret=session_secret(config),
+            authenticator=authenticator,
+            session_secret=secret,
         )
         yield
 
@@ -53,6 +57,10 @@ def create_app(config: ServiceConfig, client: Client | None = None) -> FastAPI:
         version="1",
         lifespan=lifespan,
     )
+    api.install(app)
+    # The integrator wires the other front ends here:
+    #   app.include_router(approvals.inbox.router)   (web inbox pages)
+    #   app.include_router(approvals.slack.router)   (Slack interactive callbacks)
     return app
 
 

@@ -44,11 +44,25 @@ class OidcConfig(StrictBody):
     algorithms: list[Name] = Field(default_factory=lambda: ["RS256", "ES256", "EdDSA"])
     # Seconds of clock skew tolerated on exp / nbf / iat.
     leeway_seconds: int = Field(default=30, ge=0, le=600)
+    # The JWKS is reread after this long, and at once for a key id it does not hold (key
+    # rotation), but not more often than every jwks_refetch_seconds (unknown ids are cheap
+    # to send).
+    jwks_cache_seconds: int = Field(default=300, ge=0, le=86_400)
+    jwks_refetch_seconds: float = Field(default=10.0, ge=0, le=3600)
 
     @model_validator(mode="after")
     def _one_source(self) -> "OidcConfig":
         if (self.jwks_url is None) == (self.jwks_file is None):
             raise ValueError("oidc needs exactly one of jwks_url and jwks_file")
+        return self
+
+    @model_validator(mode="after")
+    def _public_key_algorithms(self) -> "OidcConfig":
+        # A JWKS holds public keys: an HMAC algorithm would let anyone who has the public
+        # key sign tokens, and "none" signs nothing.
+        for algorithm in self.algorithms:
+            if algorithm.lower() == "none" or algorithm.upper().startswith("HS"):
+                raise ValueError(f"algorithm {algorithm} is not allowed for OIDC tokens")
         return self
 
 

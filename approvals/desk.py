@@ -128,6 +128,12 @@ class ApprovalDesk:
             items = [item for item in items if item.eligible(eligible_for)]
         return sorted(items, key=lambda item: item.request.requested_at)
 
+    async def pending_in(self, run_id: str) -> list[PendingApproval]:
+        """The actions of one run waiting for a decision (its own state: no listing lag)."""
+        snapshot = await RunClient(self._client, run_id).snapshot()
+        now = datetime.now(UTC)
+        return [_pending(snapshot, request, now) for request in snapshot.pending_approvals]
+
     async def show(self, run_id: str, action_id: str) -> ActionDetail:
         run = RunClient(self._client, run_id)
         snapshot = await run.snapshot()

@@ -4,6 +4,7 @@ import argparse
 import getpass
 from pathlib import Path
 
+from starters.cli.approvals_commands import add_approvals_commands
 from starters.cli.arguments import (
     LIMIT,
     PORT,
@@ -286,4 +287,5 @@ def build_parser() -> argparse.ArgumentParser:
     add_governance_commands(sub)
     add_queue_commands(sub)
     add_schedule_commands(sub)
+    add_approvals_commands(sub)
     return parser
