@@ -48,6 +48,10 @@ class EventKind(StrEnum):
     HANDOFF = "handoff"
     # A human answered a handoff; the reply goes to the model.
     HUMAN_INPUT = "human_input"
+    # A webhook of the policy was told that an action waits for a decision (where, in which
+    # format, its HTTP status), or could not be told (why). Never a secret or a secret URL.
+    NOTIFIED = "notified"
+    NOTIFY_FAILED = "notify_failed"
 
 
 class RunEvent(BaseModel):
