@@ -45,24 +45,25 @@ async def notify_approval(notice: ApprovalNotice) -> NoticeSent:
     url = secrets[webhook.url_secret] if webhook.url_secret else webhook.url
     assert url is not None  # the contract holds exactly one of url and url_secret
     if webhook.url_secret and (problem := url_problem(url)):
-        raise _refused(f"the URL in secret {webhook.url_secret} {problem}", secrets)
+        raise _refused(f"the URL in secret {webhook.url_secret} {problem}", [secrets])
+    hidden = _hidden(secrets, webhook.url_secret)
     body, headers = _encoded(notice, secrets)
     try:
         async with httpx.AsyncClient(timeout=TIMEOUT) as http:
             response = await http.post(url, content=body, headers=headers)
     except httpx.TimeoutException:
-        raise _unavailable("timed out", secrets) from None
+        raise _unavailable("timed out", hidden) from None
     except httpx.HTTPError as error:
-        raise _unavailable(f"unreachable ({type(error).__name__})", secrets) from None
+        raise _unavailable(f"unreachable ({type(error).__name__})", hidden) from None
     status = response.status_code
     if 200 <= status < 300:
         return NoticeSent(status=status, host=urlsplit(url).hostname or "?")
     said = f"HTTP {status}: {response.text[:ANSWER_SHOWN_CHARS]}"
     if status == 429 or status >= 500:
-        raise _unavailable(said, secrets, next_retry_delay=retry_after(response))
+        raise _unavailable(said, hidden, next_retry_delay=retry_after(response))
     if 300 <= status < 400:
         said = f"HTTP {status}: redirects are not followed"
-    raise _refused(said, secrets)
+    raise _refused(said, hidden)
 
 
 def _encoded(notice: ApprovalNotice, secrets: dict[str, str]) -> tuple[bytes, dict[str, str]]:
@@ -84,17 +85,29 @@ def _encoded(notice: ApprovalNotice, secrets: dict[str, str]) -> tuple[bytes, di
     return body, headers
 
 
-def _message(text: str, secrets: dict[str, str]) -> str:
-    return one_line(scrub(text, secrets))
+def _hidden(secrets: dict[str, str], url_secret: str | None) -> list[dict[str, str]]:
+    """What a message must not show, longest first: the secrets, then a secret URL's path
+    and query (a receiver's answer may echo them)."""
+    if url_secret is None:
+        return [secrets]
+    parts = urlsplit(secrets[url_secret])
+    rest = parts.path + (f"?{parts.query}" if parts.query else "")
+    return [secrets, {url_secret: rest}] if len(rest) > 1 else [secrets]
 
 
-def _refused(text: str, secrets: dict[str, str]) -> ApplicationError:
-    return ApplicationError(_message(text, secrets), type=NOTIFY_REFUSED, non_retryable=True)
+def _message(text: str, hidden: list[dict[str, str]]) -> str:
+    for secrets in hidden:
+        text = scrub(text, secrets)
+    return one_line(text)
+
+
+def _refused(text: str, hidden: list[dict[str, str]]) -> ApplicationError:
+    return ApplicationError(_message(text, hidden), type=NOTIFY_REFUSED, non_retryable=True)
 
 
 def _unavailable(
-    text: str, secrets: dict[str, str], next_retry_delay: timedelta | None = None
+    text: str, hidden: list[dict[str, str]], next_retry_delay: timedelta | None = None
 ) -> ApplicationError:
     return ApplicationError(
-        _message(text, secrets), type=NOTIFY_UNAVAILABLE, next_retry_delay=next_retry_delay
+        _message(text, hidden), type=NOTIFY_UNAVAILABLE, next_retry_delay=next_retry_delay
     )
