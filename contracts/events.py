@@ -50,6 +50,10 @@ class EventKind(StrEnum):
     HUMAN_INPUT = "human_input"
     # This run made its schedule's unsuccessful streak long enough: the schedule paused.
     SCHEDULE_PAUSED = "schedule_paused"
+    # A webhook of the policy was told that an action waits for a decision (where, in which
+    # format, its HTTP status), or could not be told (why). Never a secret or a secret URL.
+    NOTIFIED = "notified"
+    NOTIFY_FAILED = "notify_failed"
 
 
 class RunEvent(BaseModel):

@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from contracts.artifacts import ArtifactRef
 from contracts.compact import CompactSpec
@@ -18,6 +18,7 @@ from contracts.limits import (
 )
 from contracts.mcp import MCP_SERVERS_MAX, McpServer, mcp_secrets_problem
 from contracts.model_io import ModelSpec
+from contracts.notifications import NOTIFY_MAX, Webhook, WebUrl, notify_secrets_problem
 from contracts.queue import QueueSpec
 from contracts.redaction import PATTERNS_MAX, patterns_problem
 from contracts.retries import RetryConfig
@@ -52,6 +53,10 @@ class PolicySpec(CompactSpec):
     )
     # Refuse every decision that no trusted key signed: then an approver is who a key says.
     require_signed_decisions: bool = False
+    # Webhooks told when an action starts waiting for a decision (contracts.notifications).
+    notify: list[Webhook] = Field(default_factory=list, max_length=NOTIFY_MAX)
+    # The approval service's web inbox, for links in notifications.
+    inbox_url: WebUrl | None = None
 
     @model_validator(mode="after")
     def _signed_needs_keys(self) -> "PolicySpec":
@@ -122,6 +127,14 @@ class RunSpec(CompactSpec):
     schedule: ScheduledRun | None = None
     # Set only on a run's later segments: the state carried over (see contracts.carry).
     carried: "CarriedState | None" = None
+
+    @field_validator("policy")
+    @classmethod
+    def _notify_secrets_scoped(cls, policy: PolicySpec, info: ValidationInfo) -> PolicySpec:
+        # `secrets` is declared before `policy`, so it is validated (or missing) by now.
+        if problem := notify_secrets_problem(policy.notify, info.data.get("secrets", [])):
+            raise ValueError(problem)
+        return policy
 
     @model_validator(mode="after")
     def _mcp_secrets_scoped(self) -> "RunSpec":

@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from activities import all_activities
 from activities.llm import ModelActivities
 from activities.mcp.call import call_mcp_tool
+from activities.notifications import notify_approval
 from activities.providers.breaker import BreakerBoard
 from activities.tools.activity import tool_activities
 from activities.tools.registry import TOOLS, load_installed_tools
@@ -41,7 +42,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=list(WORKFLOW_CLASSES),
         # Pooled tools are not registered here: only their pool's workers can run them.
-        activities=all_activities(models, config.tool_routes()),
+        activities=[*all_activities(models, config.tool_routes()), notify_approval],
         workflow_runner=SANDBOX,
         max_concurrent_activities=config.max_concurrent_activities,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

@@ -15,6 +15,7 @@ from contracts.states import RunState
 from workflows.run.approval_book import DecidedAction, action_id_for
 from workflows.run.budget_check import wall_clock_deadline
 from workflows.run.details import approval_wait_summary
+from workflows.run.notices import approval_notices, send
 from workflows.run.parts import RunParts
 from workflows.run.turn import TurnInterrupted
 
@@ -56,6 +57,7 @@ class ApprovalWait(RunParts):
             [request.action_id, request.args_sha256],
         )
         self._metrics.approval_requested(call.name)
+        self._notify(request)
         decided = await self._decision_on(request, request.expires_at)
         if decided is None:  # expired, and the policy blocks: a human must still decide
             self._note(EventKind.APPROVAL_EXPIRED, SYSTEM, f"{request.action_id} expired")
@@ -77,6 +79,17 @@ class ApprovalWait(RunParts):
             raise TurnInterrupted
         edited = decided.decision.edited_args
         return actor, call if edited is None else call.model_copy(update={"arguments": edited})
+
+    def _notify(self, request: ApprovalRequest) -> None:
+        """Tell the policy's webhooks, without waiting for them: each outcome is recorded
+        when it comes, while the run goes on (not once the run has ended)."""
+
+        def record(kind: EventKind, detail: str) -> None:
+            if not self._ledger.state.is_terminal:
+                self._note(kind, SYSTEM, detail, [request.action_id])
+
+        for notice in approval_notices(self._run_id, self._spec, request):
+            send(notice, record)
 
     async def _decision_on(
         self, request: ApprovalRequest, expires_at: datetime | None
