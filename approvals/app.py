@@ -11,6 +11,8 @@ from temporalio.client import Client
 from approvals.auth import Authenticator
 from approvals.config import ServiceConfig
 from approvals.desk import ApprovalDesk
+from approvals.slack import check_slack
+from approvals.slack import router as slack_router
 from starters.client.connection import connect
 from starters.client.signing import SigningKey
 
@@ -35,6 +37,7 @@ def session_secret(config: ServiceConfig) -> bytes:
 def create_app(config: ServiceConfig, client: Client | None = None) -> FastAPI:
     """The app; it connects to Temporal on startup unless given a client (tests)."""
     signer = SigningKey.load(config.path(config.signing_key))
+    check_slack(config)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +56,7 @@ def create_app(config: ServiceConfig, client: Client | None = None) -> FastAPI:
         version="1",
         lifespan=lifespan,
     )
+    app.include_router(slack_router)
     return app
 
 
