@@ -141,10 +141,10 @@ async def click(url: str, payload: dict[str, Any], **signing: Any) -> httpx.Resp
 
 
 async def waiting_run(
-    client: Client, worker: Worker, workspace: Path
+    client: Client, worker: Worker, workspace: Path, policy: PolicySpec = POLICY
 ) -> tuple[WorkflowHandle[Any, Any], ApprovalRequest]:
     workspace.mkdir()
-    spec = make_spec(workspace, policy=POLICY)
+    spec = make_spec(workspace, policy=policy)
     handle = await start(client, spec, worker.task_queue)
     [request] = (await wait_for_state(handle, RunState.WAITING_FOR_APPROVAL)).pending_approvals
     return handle, request
@@ -188,6 +188,25 @@ async def test_a_reject_click_rejects(
     assert rejection.detail.endswith("(signed by key approvals-test): rejected from Slack by alice")
     await handle.result()
     assert not (tmp_path / "run/out/hello.txt").exists()
+
+
+async def test_the_groups_of_the_users_table_are_vouched_for(
+    client: Client, worker: Worker, service_url: str, tmp_path: Path
+) -> None:
+    # No `groups:` map in the policy: membership of ops is what the service signs for.
+    policy = POLICY.model_copy(update={"approvers": ["alice", "group:ops"]})
+    handle, request = await waiting_run(client, worker, tmp_path / "run", policy)
+    assert request.approver_groups == ["ops"]
+
+    response = await click(
+        service_url, block_actions(BOB, "overseer_approve", button_value(handle.id, request))
+    )
+
+    assert response.status_code == 200, response.text
+    assert "approved by bob" in response.json()["text"]
+    [approval] = [e for e in await events(handle) if e.kind is EventKind.APPROVED]
+    assert (approval.actor, approval.evidence[-1]) == ("user:bob", "key:approvals-test")
+    assert (await handle.result()).state is RunState.COMPLETED
 
 
 async def test_refused_clicks_decide_nothing_and_leave_no_trace(
