@@ -12,6 +12,8 @@ from approvals import api
 from approvals.auth import Authenticator
 from approvals.config import ServiceConfig
 from approvals.desk import ApprovalDesk
+from approvals.slack import check_slack
+from approvals.slack import router as slack_router
 from starters.client.connection import connect
 from starters.client.signing import SigningKey
 
@@ -36,9 +38,11 @@ def session_secret(config: ServiceConfig) -> bytes:
 def create_app(config: ServiceConfig, client: Client | None = None) -> FastAPI:
     """The app; it connects to Temporal on startup unless given a client (tests)."""
     signer = SigningKey.load(config.path(config.signing_key))
-    # Built here, not on startup, so a bad tokens file or key is one line before serving.
+    # Built here, not on startup, so a bad tokens file, key or Slack setting is one line
+    # before serving.
     authenticator = Authenticator(config)
     secret = session_secret(config)
+    check_slack(config)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,10 +61,8 @@ def create_app(config: ServiceConfig, client: Client | None = None) -> FastAPI:
         version="1",
         lifespan=lifespan,
     )
-    api.install(app)
-    # The integrator wires the other front ends here:
-    #   app.include_router(approvals.inbox.router)   (web inbox pages)
-    #   app.include_router(approvals.slack.router)   (Slack interactive callbacks)
+    api.install(app)  # the JSON API
+    app.include_router(slack_router)  # Slack interactive callbacks
     return app
 
 
