@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from temporalio.client import Client
 
 from approvals.identity import Identity
+from contracts import search_attributes as sa
 from contracts.approvals import ApprovalRequest, Decision, DecisionReceipt
 from contracts.errors import OverseerError
 from contracts.events import RunEvent
@@ -64,7 +65,9 @@ class ActionDetail(PendingApproval):
 
 @dataclass
 class _Cached:
-    history_length: int
+    # The run's pending action ids as visibility lists them: the snapshot is good while
+    # they are the same.
+    pending: tuple[str, ...]
     snapshot: RunSnapshot
 
 
@@ -98,7 +101,7 @@ class ApprovalDesk:
             )
         self._client = client
         self._signer = signer
-        # Snapshots by run id, reused while the run's history has not grown.
+        # Snapshots by run id, reused while the run's listed pending actions are the same.
         self._cache: dict[str, _Cached] = {}
 
     @property
@@ -176,15 +179,16 @@ class ApprovalDesk:
         return receipt
 
     async def _waiting_snapshots(self) -> list[RunSnapshot]:
-        waiting: dict[str, int] = {}
+        waiting: dict[str, tuple[str, ...]] = {}
         async for execution in self._client.list_workflows(WAITING_FOR_APPROVAL):
-            waiting[execution.id] = execution.history_length
+            pending = execution.typed_search_attributes.get(sa.PENDING_ACTIONS) or []
+            waiting[execution.id] = tuple(pending)
         for gone in set(self._cache) - set(waiting):
             del self._cache[gone]
         stale = [
             run_id
-            for run_id, length in waiting.items()
-            if (cached := self._cache.get(run_id)) is None or cached.history_length != length
+            for run_id, pending in waiting.items()
+            if (cached := self._cache.get(run_id)) is None or cached.pending != pending
         ]
         limit = asyncio.Semaphore(QUERY_CONCURRENCY)
 

@@ -6,6 +6,9 @@ RUN_STATE = SearchAttributeKey.for_keyword("OverseerState")
 AGENT = SearchAttributeKey.for_keyword("OverseerAgent")
 REQUESTER = SearchAttributeKey.for_keyword("OverseerRequester")
 PENDING_APPROVAL = SearchAttributeKey.for_bool("OverseerPendingApproval")
+# The short ids of the actions waiting for a decision (e.g. ["3.1"]): an inbox knows from a
+# listing alone which runs' pending actions changed, without querying every run.
+PENDING_ACTIONS = SearchAttributeKey.for_keyword_list("OverseerPendingActions")
 TRACE_ID = SearchAttributeKey.for_keyword("OverseerTraceId")
 # The schedule that started a run, and how the run ended as its schedule counts it.
 SCHEDULE = SearchAttributeKey.for_keyword("OverseerSchedule")
@@ -13,7 +16,16 @@ OUTCOME = SearchAttributeKey.for_keyword("OverseerOutcome")
 # Set by Temporal on the runs a schedule starts.
 SCHEDULED_START_TIME = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 
-ALL_KEYS = (RUN_STATE, AGENT, REQUESTER, PENDING_APPROVAL, TRACE_ID, SCHEDULE, OUTCOME)
+ALL_KEYS = (
+    RUN_STATE,
+    AGENT,
+    REQUESTER,
+    PENDING_APPROVAL,
+    PENDING_ACTIONS,
+    TRACE_ID,
+    SCHEDULE,
+    OUTCOME,
+)
 
 # What OverseerState says. The working states a run moves through at every step (loading
 # context, planning, executing) are listed as one, `running`: each change of a search

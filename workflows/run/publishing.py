@@ -18,7 +18,8 @@ from contracts.snapshot import RunSnapshot
 from workflows.common.child_progress import needs_human, report_to_parent
 from workflows.run.details import current_details
 
-Listed = tuple[str, bool]  # (OverseerState, OverseerPendingApproval)
+# (OverseerState, OverseerPendingApproval, OverseerPendingActions)
+Listed = tuple[str, bool, tuple[str, ...]]
 
 
 def _listed_at_start() -> Listed | None:
@@ -28,7 +29,7 @@ def _listed_at_start() -> Listed | None:
     state, pending = attributes.get(sa.RUN_STATE), attributes.get(sa.PENDING_APPROVAL)
     if state is None or pending is None or attributes.get(sa.AGENT) is None:
         return None
-    return state, pending
+    return state, pending, tuple(attributes.get(sa.PENDING_ACTIONS) or ())
 
 
 class Publisher:
@@ -40,11 +41,13 @@ class Publisher:
 
     def flush(self, snapshot: RunSnapshot) -> None:
         self.stale = False
-        now = (sa.listed_state(snapshot.state), bool(snapshot.pending_approvals))
+        pending = tuple(request.short_id for request in snapshot.pending_approvals)
+        now = (sa.listed_state(snapshot.state), bool(pending), pending)
         if now != self._listed:
             updates: list[SearchAttributeUpdate[Any]] = [
                 sa.RUN_STATE.value_set(now[0]),
                 sa.PENDING_APPROVAL.value_set(now[1]),
+                sa.PENDING_ACTIONS.value_set(list(pending)),
             ]
             if self._listed is None:  # started without them: who and what this run is
                 updates += [
