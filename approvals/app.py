@@ -11,6 +11,7 @@ from temporalio.client import Client
 from approvals.auth import Authenticator
 from approvals.config import ServiceConfig
 from approvals.desk import ApprovalDesk
+from approvals.inbox import router as inbox_router
 from starters.client.connection import connect
 from starters.client.signing import SigningKey
 
@@ -53,6 +54,7 @@ def create_app(config: ServiceConfig, client: Client | None = None) -> FastAPI:
         version="1",
         lifespan=lifespan,
     )
+    app.include_router(inbox_router)
     return app
 
 
