@@ -14,7 +14,7 @@ and the desk's snapshot cache makes a poll one visibility listing while nothing 
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
@@ -37,17 +37,8 @@ from approvals.forms import (
 )
 from approvals.identity import Identity, NotAuthenticated
 from approvals.pages import SECURITY_HEADERS, STATIC, render
-from approvals.sessions import (
-    BROWSER_COOKIE,
-    SESSION_COOKIE,
-    CookieRules,
-    Sessions,
-    SessionTooLarge,
-    new_id,
-    origin_allowed,
-    origin_of,
-    valid_browser_id,
-)
+from approvals.sessions import BROWSER_COOKIE, SESSION_COOKIE, SessionTooLarge
+from approvals.visitor import Visitor, post_problem, service, to_login, visitor
 from contracts.errors import OverseerError, one_line, validation_problem
 
 if TYPE_CHECKING:  # app.py includes this router: importing it here would be a cycle
@@ -58,71 +49,6 @@ router = APIRouter(include_in_schema=False)
 POLL_SECONDS = 2
 NAME_IN_URL_MAX_CHARS = 1000
 STATIC_FILES = {"inbox.css": "text/css", "inbox.js": "text/javascript"}
-# A browser id outlives no session: a day is plenty to fill in the login form.
-BROWSER_ID_SECONDS = 24 * 3600
-
-
-def service(request: Request) -> "Service":
-    found: Service = request.app.state.service
-    return found
-
-
-@dataclass
-class Visitor:
-    identity: Identity | None
-    # What this visitor's CSRF tokens are bound to: the session id, or a browser id
-    # before login and behind an SSO proxy (no session cookie there).
-    sid: str
-    new_browser_id: bool
-    sessions: Sessions
-    cookies: CookieRules
-
-    @property
-    def csrf(self) -> str:
-        return self.sessions.csrf_token(self.sid)
-
-    def keep_browser_id(self, response: Response) -> Response:
-        if self.new_browser_id:
-            self.cookies.set(response, BROWSER_COOKIE, self.sid, BROWSER_ID_SECONDS)
-        return response
-
-
-async def visitor(request: Request) -> Visitor:
-    svc = service(request)
-    sessions = Sessions(svc.session_secret, svc.config.session_hours)
-    cookies = CookieRules(
-        secure=svc.config.public_url.startswith("https://"),
-        max_age_seconds=sessions.lifetime_seconds,
-    )
-    identity: Identity | None
-    try:
-        identity = await svc.authenticator.identify(request)
-    except NotAuthenticated:
-        identity = None
-    session = sessions.decode(request.cookies.get(SESSION_COOKIE))
-    if identity is None and session is not None:
-        identity = session.identity()
-    sid = session.sid if session else valid_browser_id(request.cookies.get(BROWSER_COOKIE))
-    return Visitor(identity, sid or new_id(), sid is None, sessions, cookies)
-
-
-def post_problem(request: Request, who: Visitor, form: dict[str, str]) -> str | None:
-    """Why this POST is refused as cross-site (CSRF), or None."""
-    own = origin_of(service(request).config.public_url)
-    origin = request.headers.get("origin")
-    if origin is not None and not origin_allowed(origin, {own}):
-        return one_line(
-            f"refused: this form was posted from {origin[:100]!r}, not from {own} "
-            "(the service's public_url)"
-        )
-    if not who.sessions.csrf_ok(who.sid, form.get("csrf")):
-        return "refused: the form's CSRF token is missing or not this session's; reload the page"
-    return None
-
-
-def to_login(request: Request) -> RedirectResponse:
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(safe_next(here), safe='')}", status_code=303)
 
 
 def refused(message: str, who: Visitor | None, status_code: int) -> Response:
@@ -264,8 +190,7 @@ def _names_problem(run_id: str, action_id: str) -> str | None:
     return None
 
 
-async def action_page(
-    request: Request,
+def action_page(
     who: Visitor,
     detail: ActionDetail,
     *,
@@ -313,7 +238,7 @@ async def show_action(request: Request, run_id: str, action_id: str) -> Response
         detail = await service(request).desk.show(run_id, action_id)
     except OverseerError as error:
         return refused(one_line(str(error)), who, 404)
-    return await action_page(request, who, detail)
+    return action_page(who, detail)
 
 
 @router.post("/runs/{run_id}/actions/{action_id}")
@@ -371,9 +296,7 @@ async def _refusal(
         detail = await service(request).desk.show(run_id, action_id)
     except OverseerError:
         return refused(message, who, status_code)
-    return await action_page(
-        request, who, detail, status_code=status_code, error=message, form=form
-    )
+    return action_page(who, detail, status_code=status_code, error=message, form=form)
 
 
 @router.get("/static/{name}")
