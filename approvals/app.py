@@ -12,6 +12,7 @@ from approvals import api
 from approvals.auth import Authenticator
 from approvals.config import ServiceConfig
 from approvals.desk import ApprovalDesk
+from approvals.inbox import router as inbox_router
 from approvals.slack import check_slack
 from approvals.slack import router as slack_router
 from starters.client.connection import connect
@@ -63,6 +64,7 @@ def create_app(config: ServiceConfig, client: Client | None = None) -> FastAPI:
     )
     api.install(app)  # the JSON API
     app.include_router(slack_router)  # Slack interactive callbacks
+    app.include_router(inbox_router)  # the web inbox
     return app
 
 
