@@ -52,7 +52,7 @@ CONFIG = "deploy/approvals.yaml"
 def test_the_deployed_approval_service_config_loads() -> None:
     config = load_service_config(REPO / CONFIG)
     assert config.path(config.signing_key) == REPO / "deploy" / "approvals-key.json"
-    assert config.tokens_file and config.slack is not None
+    assert config.tokens_file and config.oidc is None
 
 
 def test_the_deployed_worker_configs_route_payments_to_their_own_workers() -> None:

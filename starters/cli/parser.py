@@ -51,6 +51,9 @@ environment:
   TEMPORAL_ADDRESS     Temporal frontend, default localhost:7233 (the embedded server)
   TEMPORAL_NAMESPACE   namespace, default "default" (also TEMPORAL_API_KEY, TEMPORAL_TLS*)
   OVERSEER_TASK_QUEUE  task queue of workers and runs, default "overseer"
+  OVERSEER_SIGNING_KEY your personal key file: `overseer approve/reject` sign with it
+  OVERSEER_APPROVALS_URL, OVERSEER_APPROVALS_TOKEN
+                       decide through the approval service, as the token's user
 """
 
 
