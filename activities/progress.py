@@ -121,8 +121,10 @@ class LiveProgress:
         while True:
             # Woken early when enough text gathered; otherwise on the interval.
             woken = asyncio.ensure_future(self._wake.wait())
-            await asyncio.wait({woken}, timeout=self._interval)
-            woken.cancel()
+            try:
+                await asyncio.wait({woken}, timeout=self._interval)
+            finally:
+                woken.cancel()
             self._wake.clear()
             await self._send()
 
