@@ -165,3 +165,39 @@ def anthropic_events(text_pieces: list[str], model: str = "claude-sonnet-4-5") -
         ),
         sse({"type": "message_stop"}, "message_stop"),
     ]
+
+
+def openai_call_chunks(text: str, call_id: str, name: str, arguments: str) -> list[bytes]:
+    """A Chat Completions stream of some text and one tool call, its arguments in two
+    fragments; the usage chunk last."""
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        return sse(
+            {
+                "model": "gpt-4o-mini",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+        )
+
+    half = len(arguments) // 2
+    call = {
+        "index": 0,
+        "id": call_id,
+        "type": "function",
+        "function": {"name": name, "arguments": ""},
+    }
+    return [
+        chunk({"role": "assistant", "content": text}),
+        chunk({"tool_calls": [call]}),
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": arguments[:half]}}]}),
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": arguments[half:]}}]}),
+        chunk({}, "tool_calls"),
+        sse(
+            {
+                "model": "gpt-4o-mini",
+                "choices": [],
+                "usage": {"prompt_tokens": 50, "completion_tokens": 12},
+            }
+        ),
+        sse("[DONE]"),
+    ]
