@@ -19,7 +19,7 @@ PROGRESS_TOPIC = "progress"
 ITEM_MAX_CHARS = 4_000
 # How often an activity sends what it has gathered (one signal per batch, never per token),
 # and how much text makes it send at once.
-BATCH_SECONDS = 0.5
+BATCH_SECONDS = 1.0
 BATCH_MAX_CHARS = 2_000
 # What the run keeps for a late watcher: the newest items only (workflows/run/live.py).
 RETAINED_ITEMS = 64

@@ -7,6 +7,7 @@ it, and either ending properly or closing the connection half-way (`cut_after`).
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,8 @@ class StreamScript:
     # Stop after this many events until `release` is set (the test looks meanwhile).
     hold_at: int | None = None
     release: threading.Event = field(default_factory=threading.Event)
+    # Pause between events, as a model writing at its own pace does.
+    gap_seconds: float = 0.0
 
 
 class SseServer:
@@ -56,6 +59,8 @@ class SseServer:
                         script.release.wait(timeout=60)
                     self.wfile.write(event)
                     self.wfile.flush()
+                    if script.gap_seconds:
+                        time.sleep(script.gap_seconds)  # the server thread writes slowly
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

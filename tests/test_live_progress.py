@@ -152,7 +152,7 @@ async def test_a_long_streamed_answer_adds_a_bounded_number_of_events(
     signals = [
         e for e in history if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
     ]
-    # One signal per 2,000 characters or half second at most, not one per chunk: 16,000
+    # One signal per 2,000 characters or second at most, not one per chunk: 16,000
     # characters in a few seconds on loopback is under a dozen batches.
     assert 1 <= len(signals) <= 12
     assert len(history) < 120
