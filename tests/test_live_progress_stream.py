@@ -5,8 +5,14 @@ is skipped by readers. ModelSpec.stream stays out of history unless set."""
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.contrib.workflow_streams import PollInput, WorkflowStreamClient
+from temporalio.contrib.workflow_streams import (
+    PollInput,
+    PublishEntry,
+    PublishInput,
+    WorkflowStreamClient,
+)
 from temporalio.worker import Worker
 
 from contracts.model_io import ModelSpec
@@ -15,6 +21,8 @@ from contracts.states import RunState
 from starters.client.live import LiveReader
 from tests.helpers import history_event_types, make_spec, start, wait_for_state
 from workflows.run.live import READ_BY_QUERY
+
+WORKFLOW_TASK_FAILED = EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
 
 
 def item(n: int) -> dict[str, object]:
@@ -34,6 +42,10 @@ async def test_the_stream_is_bounded_read_by_query_and_skips_what_is_not_an_item
         await handle.execute_update("__temporal_workflow_stream_poll", PollInput())
     assert getattr(refused.value.cause, "type", None) == READ_BY_QUERY
     assert await history_event_types(handle) == before  # a refused update writes nothing
+
+    # Entries that do not decode are dropped; the run's workflow task does not fail.
+    bad = PublishInput(items=[PublishEntry(topic=PROGRESS_TOPIC, data="not base64!")])
+    await handle.signal("__temporal_workflow_stream_publish", bad)
 
     publisher = WorkflowStreamClient.create(client, handle.id)
     topic = publisher.topic(PROGRESS_TOPIC)

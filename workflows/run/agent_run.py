@@ -89,7 +89,9 @@ class AgentRunWorkflow(
         self._output_attempts = carried.output_attempts if carried else 0
         self._tools = {tool.name: tool for tool in carried.tools} if carried else {}
         # Registers its handlers only: a run nobody streams to adds nothing to history.
-        self._live = LiveStream(carried.stream_offset if carried else 0)
+        self._live = LiveStream(
+            carried.stream_offset if carried else 0, spec.policy.redact_patterns
+        )
 
     @workflow.run
     async def run(self, spec: RunSpec) -> RunResult:
