@@ -11,7 +11,8 @@ from activities.artifacts import ArtifactStore, default_store
 from activities.errors import UNKNOWN_PROVIDER
 from activities.heartbeat import heartbeat_while
 from activities.payloads import expand, offload
-from activities.providers import ModelProvider, attempts
+from activities.progress import LiveProgress
+from activities.providers import ModelProvider, StreamingProvider, attempts
 from activities.providers.anthropic_messages import AnthropicMessages
 from activities.providers.breaker import BreakerBoard
 from activities.providers.http_errors import PROVIDER_MALFORMED_RESPONSE, PROVIDER_UNAVAILABLE
@@ -22,7 +23,7 @@ from activities.providers.scripted import ScriptedPlanner
 from activities.tools.registry import tool_schema
 from contracts.artifacts import ArtifactRef
 from contracts.cassette import request_fingerprint
-from contracts.model_io import Message, ModelRequest, ModelResponse, ToolSchema
+from contracts.model_io import Message, ModelRequest, ModelResponse, ModelSpec, ToolSchema
 
 LLM_ACTIVITY = "llm.complete"
 # Built once: a TypeAdapter is costly to make.
@@ -31,6 +32,25 @@ TOOL_SCHEMAS = TypeAdapter(list[ToolSchema])
 
 # What says the endpoint is unwell (and counts towards opening its circuit).
 ENDPOINT_FAILURES = frozenset({PROVIDER_UNAVAILABLE, PROVIDER_MALFORMED_RESPONSE})
+
+
+async def _streamed(provider: StreamingProvider, request: ModelRequest) -> ModelResponse:
+    """The provider's streamed answer, its text published for watchers as it arrives."""
+    async with LiveProgress(f"model {request.model.name} step {request.step}") as live:
+        try:
+            return await heartbeat_while(
+                provider.stream(request, live.text), details=attempts.carried()
+            )
+        except Exception as error:
+            if not (isinstance(error, ApplicationError) and error.non_retryable):
+                await live.retrying(f"failed half-way, asked again: {attempts.error_text(error)}")
+            raise
+
+
+async def _answer(provider: ModelProvider, spec: ModelSpec, request: ModelRequest) -> ModelResponse:
+    if spec.stream and isinstance(provider, StreamingProvider):
+        return await _streamed(provider, request)
+    return await heartbeat_while(provider.complete(request), details=attempts.carried())
 
 
 def default_providers() -> dict[str, ModelProvider]:
@@ -97,7 +117,7 @@ class ModelActivities:
         breaker.before_call()
         full, history = await self._full_request(request)
         try:
-            response = await heartbeat_while(provider.complete(full), details=attempts.carried())
+            response = await _answer(provider, spec, full)
         except Exception as error:
             failed = error.type if isinstance(error, ApplicationError) else None
             if failed in ENDPOINT_FAILURES and breaker.record_failure(attempts.error_text(error)):

@@ -29,6 +29,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
+from bench.streaming import KEY_ENV, streamed_vs_plain
 from contracts import WORKFLOW_NAME
 from contracts.approvals import Decision
 from contracts.data_converter import overseer_data_converter
@@ -449,6 +450,39 @@ class Bench:
 
         return await self._run_with_workers(work)
 
+    async def streaming(self, chunks: int = 400, gap: float = 0.01) -> list[Row]:
+        os.environ.setdefault(KEY_ENV, "bench")  # the worker subprocess inherits it
+
+        async def work(queue_o: str, _queue_b: str) -> list[Row]:
+            async def run(model: ModelSpec) -> WorkflowHandle[Any, Any]:
+                [handle] = await self.start_runs(
+                    queue_o, [spec(self.workspace, [], model=model, tools=[])]
+                )
+                await handle.result()
+                return handle
+
+            (events, signals), (plain, _) = await streamed_vs_plain(run, chunks, gap)
+            seconds = chunks * gap
+            # The "bare" column is the same run with streaming off: what streaming adds.
+            return [
+                Row(
+                    f"history events, one-call run streamed ({chunks} chunks, {seconds:.0f} s)",
+                    events,
+                    plain,
+                    "events",
+                ),
+                Row(
+                    "  of which live-progress signals (one batch per second)",
+                    signals,
+                    0,
+                    "signals",
+                    f"<= {int(seconds) + 3}",
+                    signals <= seconds + 3,
+                ),
+            ]
+
+        return await self._run_with_workers(work)
+
     async def waiting_fleet(self, runs: int, samples: int) -> list[Row]:
         async def work(queue_o: str, queue_b: str) -> list[Row]:
             policy = PolicySpec(require_approval=["write_file"])
@@ -590,7 +624,7 @@ async def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
     parser.add_argument(
         "--phases",
-        default="throughput,approvals,history,waiting-fleet,long-run",
+        default="throughput,approvals,history,streaming,waiting-fleet,long-run",
         help="comma-separated subset of the phases to run",
     )
     parser.add_argument(
@@ -615,6 +649,7 @@ async def main() -> int:
                 "history": bench.history_per_call,
                 "long-run": lambda: bench.long_run(args.steps),
                 "waiting-fleet": lambda: bench.waiting_fleet(args.waiting, 200),
+                "streaming": bench.streaming,
             }
             rows: list[Row] = []
             for name in args.phases.split(","):

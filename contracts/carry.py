@@ -35,3 +35,5 @@ class CarriedState(BaseModel):
     kill_switches: KillSwitches | None = None
     # The tools the run declared at its start (pinned in its first segment's history).
     tools: list[ToolDeclaration] = Field(default_factory=list)
+    # The live-progress stream's next offset (workflows/run/live.py); its items are not carried.
+    stream_offset: int = 0

@@ -117,6 +117,10 @@ class ModelSpec(CompactSpec):
     # Run this model's calls on their own task queue (a model pool with its own
     # concurrency and rate limit); None: the run's own task queue.
     task_queue: str | None = None
+    # Ask the provider to stream its answer, so `overseer watch` shows the text as it is
+    # written (activities/progress.py). Off by default: a watcher's live text costs a few
+    # history events per second of streaming, and not every compatible server streams.
+    stream: bool = False
     # Only for the scripted provider: the turns it plays, in order.
     script: list[ScriptTurn] = Field(default_factory=list)
     # Only for the replay provider: the cassette file (on the worker) to answer from.

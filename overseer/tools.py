@@ -12,6 +12,9 @@
         \"\"\"Refund an order (the model reads this docstring).\"\"\"
         ...
 
+A long tool can tell a watcher how it is getting on: `progress_note("fetched 3 of 10 pages")`
+(shown by `overseer watch` while the call works; batched, so calling it often is cheap).
+
 A worker serves the tools of a module named in its config (`tools: [my_pkg.tools]`),
 in OVERSEER_TOOL_MODULES, or installed with an entry point in the group `overseer.tools`.
 """
@@ -23,11 +26,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from activities.progress import progress_note
 from activities.tools.base import Compensation, ToolContext, ToolDefinition
 from activities.tools.registry import TOOL_NAME
 from contracts.tools import SideEffect
 
-__all__ = ["SideEffect", "ToolContext", "ToolDefinition", "tool"]
+__all__ = ["SideEffect", "ToolContext", "ToolDefinition", "progress_note", "tool"]
 
 ToolFunction = Callable[[Any, ToolContext], Awaitable[str]]
 

@@ -8,6 +8,7 @@ workflow.patched()). Say so in the commit.
 import asyncio
 import json
 import os
+import sys
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
@@ -20,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from contracts import WORKFLOW_NAME
 from contracts.approvals import CancelRequest, Decision
 from contracts.data_converter import overseer_data_converter
-from contracts.model_io import ScriptTurn
+from contracts.model_io import ModelSpec, ScriptTurn
 from contracts.pipeline import PIPELINE_WORKFLOW_NAME, PipelineResult, PipelineSpec, PipelineStep
 from contracts.queue import QueueSpec
 from contracts.search_attributes import ALL_KEYS
@@ -28,6 +29,7 @@ from contracts.states import RunState
 from tests.conftest import venv_binary
 from tests.helpers import LOOK_THEN_WRITE, closed_status, make_spec, wait_for_state
 from tests.pipeline_helpers import ITEM_SCHEMA, echo_agent, scripted_agent, wait_for_pipeline
+from tests.sse_server import SseServer, StreamScript, openai_call_chunks, openai_chunks
 from workers.worker import build_worker
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
@@ -104,6 +106,39 @@ async def run_segments(client: Client, task_queue: str, workspace: Path) -> Hist
     return {
         "run-segments@1": await first.fetch_history(),
         "run-segments@2": await client.get_workflow_handle(handle.id).fetch_history(),
+    }
+
+
+STREAM_KEY_ENV = "OVERSEER_RECORD_STREAM_KEY"
+
+
+async def streamed(client: Client, task_queue: str, workspace: Path) -> Histories:
+    """A run whose model streams (live progress published to the run) over two segments:
+    a tool call, the stream's offset carried over continue-as-new, the final answer."""
+    os.environ[STREAM_KEY_ENV] = "sk-record"  # the local server checks nothing
+    with SseServer() as server:
+        server.scripts += [
+            StreamScript(openai_call_chunks("Looking around.", "call_1", "list_files", "{}")),
+            StreamScript(openai_chunks(["Looked: ", "nothing ", "there."])),
+        ]
+        model = ModelSpec(
+            provider="openai",
+            name="gpt-4o-mini",
+            base_url=server.base_url,
+            api_key_env=STREAM_KEY_ENV,
+            stream=True,
+        )
+        spec = make_spec(
+            workspace, model=model, tools=["list_files"], continue_as_new_after_steps=1
+        )
+        handle = await client.start_workflow(
+            WORKFLOW_NAME, spec, id="streamed", task_queue=task_queue
+        )
+        await client.get_workflow_handle(handle.id).result()
+    first = client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
+    return {
+        "streamed@1": await first.fetch_history(),
+        "streamed@2": await client.get_workflow_handle(handle.id).fetch_history(),
     }
 
 
@@ -193,13 +228,16 @@ RECORDINGS: list[Recording] = [
     run_segments,
     pipeline,
     pipeline_segments,
+    streamed,
 ]
 
 
-async def record(client: Client) -> None:
+async def record(client: Client, only: list[str]) -> None:
+    """Record every history, or only those of the recordings named in `only`."""
     task_queue = f"record-{uuid.uuid4().hex[:8]}"
+    chosen = [r for r in RECORDINGS if not only or r.__name__ in only]
     async with build_worker(client, task_queue):
-        for recording in RECORDINGS:
+        for recording in chosen:
             with tempfile.TemporaryDirectory() as workspace:
                 for name in SCENARIOS:
                     (Path(workspace) / name).mkdir()
@@ -218,7 +256,8 @@ async def main() -> None:
         data_converter=overseer_data_converter,
     )
     try:
-        await record(env.client)
+        # `python -m tests.record_histories streamed` records only the new one.
+        await record(env.client, sys.argv[1:])
     finally:
         await env.shutdown()
 

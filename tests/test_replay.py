@@ -29,7 +29,23 @@ def test_the_saved_histories_are_there() -> None:
         "pipeline",
         "pipeline-segments@1",
         "pipeline-segments@2",
+        "streamed@1",
+        "streamed@2",
     }
+
+
+def test_the_streamed_history_has_live_progress_in_it() -> None:
+    """The streamed run's histories hold the stream's publishes (one batch per model call
+    there), so replaying them covers a run that streamed."""
+    for segment in ("streamed@1", "streamed@2"):
+        path = Path(__file__).resolve().parent / "histories" / f"{segment}.json"
+        history = WorkflowHistory.from_json("streamed", path.read_text())
+        signals = [
+            event.workflow_execution_signaled_event_attributes.signal_name
+            for event in history.events
+            if event.HasField("workflow_execution_signaled_event_attributes")
+        ]
+        assert signals == ["__temporal_workflow_stream_publish"]
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda path: path.stem)

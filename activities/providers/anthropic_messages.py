@@ -9,7 +9,9 @@ from typing import Any
 
 import httpx
 
+from activities.providers.anthropic_stream import assemble
 from activities.providers.http_errors import JsonPoster, api_key, malformed
+from activities.providers.sse import SsePoster, TextSink
 from contracts.model_io import Message, ModelRequest, ModelResponse, ToolCall, Usage
 
 PROVIDER = "anthropic"
@@ -117,17 +119,27 @@ def parse_response(request: ModelRequest, body: Any) -> ModelResponse:
 class AnthropicMessages:
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._http = JsonPoster(PROVIDER, transport)
+        self._sse = SsePoster(PROVIDER, transport)
 
-    async def complete(self, request: ModelRequest) -> ModelResponse:
+    def _target(self, request: ModelRequest) -> tuple[str, dict[str, str]]:
         spec = request.model
         key = api_key(PROVIDER, spec.api_key_env or DEFAULT_KEY_ENV, spec.base_url is None)
         headers = {"anthropic-version": API_VERSION}
         if key:
             headers["x-api-key"] = key
+        return f"{(spec.base_url or DEFAULT_BASE_URL).rstrip('/')}/v1/messages", headers
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        url, headers = self._target(request)
         body = await self._http.post(
-            f"{(spec.base_url or DEFAULT_BASE_URL).rstrip('/')}/v1/messages",
-            request_body(request),
-            headers,
-            spec.timeout_seconds,
+            url, request_body(request), headers, request.model.timeout_seconds
         )
         return parse_response(request, body)
+
+    async def stream(self, request: ModelRequest, on_text: TextSink) -> ModelResponse:
+        """The same answer as `complete`, asked with `stream: true`: the text goes to
+        `on_text` as it arrives."""
+        url, headers = self._target(request)
+        body = {**request_body(request), "stream": True}
+        events = self._sse.events(url, body, headers, request.model.timeout_seconds)
+        return parse_response(request, await assemble(events, on_text))

@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 
 from activities.providers.http_errors import JsonPoster, api_key, malformed
+from activities.providers.openai_stream import assemble
+from activities.providers.sse import SsePoster, TextSink
 from contracts.model_io import Message, ModelRequest, ModelResponse, ToolCall, Usage
 
 PROVIDER = "openai"
@@ -108,15 +110,30 @@ def parse_response(request: ModelRequest, body: Any) -> ModelResponse:
 class OpenAIChat:
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._http = JsonPoster(PROVIDER, transport)
+        self._sse = SsePoster(PROVIDER, transport)
 
-    async def complete(self, request: ModelRequest) -> ModelResponse:
+    def _target(self, request: ModelRequest) -> tuple[str, dict[str, str]]:
         spec = request.model
         # A local server (Ollama, llama.cpp) needs no key; api.openai.com does.
         key = api_key(PROVIDER, spec.api_key_env or DEFAULT_KEY_ENV, spec.base_url is None)
+        url = f"{(spec.base_url or DEFAULT_BASE_URL).rstrip('/')}/chat/completions"
+        return url, {"Authorization": f"Bearer {key}"} if key else {}
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        url, headers = self._target(request)
         body = await self._http.post(
-            f"{(spec.base_url or DEFAULT_BASE_URL).rstrip('/')}/chat/completions",
-            request_body(request),
-            {"Authorization": f"Bearer {key}"} if key else {},
-            spec.timeout_seconds,
+            url, request_body(request), headers, request.model.timeout_seconds
         )
         return parse_response(request, body)
+
+    async def stream(self, request: ModelRequest, on_text: TextSink) -> ModelResponse:
+        """The same answer as `complete`, asked with `stream: true`: the text goes to
+        `on_text` as it arrives; usage comes in the last chunk (`include_usage`)."""
+        url, headers = self._target(request)
+        body = {
+            **request_body(request),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        events = self._sse.events(url, body, headers, request.model.timeout_seconds)
+        return parse_response(request, await assemble(events, on_text))

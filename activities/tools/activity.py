@@ -18,6 +18,7 @@ from activities.errors import RESULT_TOO_LARGE, TOOL_INPUT_INVALID
 from activities.heartbeat import heartbeat_while
 from activities.kill_check import stop_if_killed
 from activities.payloads import offload
+from activities.progress import with_progress
 from activities.tools.base import ToolContext, ToolDefinition
 from activities.tools.registry import TOOLS
 from contracts.tools import ToolInvocation, ToolResult
@@ -108,7 +109,13 @@ def tool_activity(tool: ToolDefinition) -> ToolActivity:
     async def run_tool(invocation: ToolInvocation) -> ToolResult:
         args, context = _parse(tool, invocation)
         await stop_if_killed(tool.name, invocation)
-        output = await _scrubbed(heartbeat_while(tool.run(args, context)), context)
+        # A tool's progress_note calls reach a watcher, its secrets scrubbed out of them.
+        work = with_progress(
+            tool.summary(invocation.args),
+            tool.run(args, context),
+            lambda text: secrets.scrub(text, context.secrets),
+        )
+        output = await _scrubbed(heartbeat_while(work), context)
         if delay := float(os.environ.get(CHAOS_DELAY_ENV) or 0):
             await heartbeat_while(asyncio.sleep(delay))
         result = await tool_result(tool.name, invocation, output)

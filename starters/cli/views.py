@@ -15,6 +15,7 @@ from contracts.pipeline import PipelineState
 from contracts.states import RunState
 from starters.cli.render import event_line, printable
 from starters.client.listing import list_runs, waiting_for_approval
+from starters.client.live import LiveReader, LiveStep, LiveView
 from starters.client.runs import RunClient
 
 WATCH_SECONDS = 1.0
@@ -41,12 +42,31 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+# The step in flight shows while the run works on it, not once it waits or has ended.
+LIVE_STATES = frozenset({RunState.PLANNING, RunState.EXECUTING})
+LIVE_TEXT_LINES = 12
+
+
+def _live_lines(step: LiveStep) -> list[str]:
+    """The step in flight: its retry notice, its notes, the end of its text so far."""
+    attempt = f" (attempt {step.attempt})" if step.attempt > 1 else ""
+    lines = ["", f"live: {step.label}{attempt}"]
+    if step.retried:
+        lines.append(f"  ! {printable(step.retried)}")
+    lines += [f"  note: {printable(note)}" for note in step.notes]
+    text = step.text.splitlines()[-LIVE_TEXT_LINES:]
+    return lines + [f"  | {printable(line)}" for line in text]
+
+
 async def watch(client: Client, run_id: str, emit: Callable[[str], None] = print) -> int:
     """Redraw state, step, budget, pending approvals and recent events until the run ends."""
     run = RunClient(client, run_id)
+    live, live_view = LiveReader(client, run_id), LiveView()
     redraw = sys.stdout.isatty()
     shown = ""
     while True:
+        for item in await live.read():
+            live_view.add(item)
         snapshot = await run.snapshot()
         recent = await run.events(max(0, snapshot.last_event_seq - RECENT_EVENTS), partial_ok=True)
         budget = snapshot.budget
@@ -63,6 +83,9 @@ async def watch(client: Client, run_id: str, emit: Callable[[str], None] = print
             for r in snapshot.pending_approvals
         ]
         lines += ["", *(event_line(e) for e in recent)]
+        step = live_view.current()
+        if step is not None and snapshot.state in LIVE_STATES:
+            lines += _live_lines(step)
         view = "\n".join(lines)
         if view != shown:
             emit(CLEAR_SCREEN + view if redraw else view + "\n")

@@ -36,6 +36,7 @@ from workflows.run.decisions import RunDecisions
 from workflows.run.handoff import HandedOff, Handoffs
 from workflows.run.holds import RunFailed, RunHolds
 from workflows.run.ledger import RunLedger
+from workflows.run.live import LiveStream
 from workflows.run.log_archive import ArchiveFailed, archive
 from workflows.run.metrics import RunMetrics
 from workflows.run.publishing import Publisher
@@ -95,6 +96,10 @@ class AgentRunWorkflow(
         self._uncompensated: list[str] = []
         self._output_attempts = carried.output_attempts if carried else 0
         self._tools = {tool.name: tool for tool in carried.tools} if carried else {}
+        # Registers its handlers only: a run nobody streams to adds nothing to history.
+        self._live = LiveStream(
+            carried.stream_offset if carried else 0, spec.policy.redact_patterns
+        )
 
     @workflow.run
     async def run(self, spec: RunSpec) -> RunResult:
@@ -226,6 +231,7 @@ class AgentRunWorkflow(
             paused=self._paused,
             kill_switches=self._kill_switches,
             tools=list(self._tools.values()),
+            stream_offset=self._live.offset(),
         )
         workflow.continue_as_new(self._spec.model_copy(update={"carried": carried}))
 
