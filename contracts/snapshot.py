@@ -43,6 +43,8 @@ class RunSnapshot(BaseModel):
     budget: BudgetUsage
     last_event_seq: int
     trace_id: str = ""
+    # The agent version (contracts.versions), once the run knows its tools.
+    agent_version: str = ""
     final_answer: str | None = None
     failure_reason: str | None = None
     # Why the run waits in `blocked` (e.g. circuit_open), while it does.
@@ -57,6 +59,9 @@ class RunSnapshot(BaseModel):
     queue_position: int | None = None
     # The run's handoff: waiting for a human's reply (state blocked), or to another agent.
     handoff: Handoff | None = None
+    # How the run ended, as schedules and `overseer versions` count it (contracts.schedules
+    # Outcome); None while it runs.
+    outcome: str | None = None
 
 
 class EventsQuery(StrictBody):

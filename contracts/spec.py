@@ -125,6 +125,9 @@ class RunSpec(CompactSpec):
     queue: QueueSpec | None = None
     # Set on the runs a schedule starts: which schedule, the goal's template (contracts.schedules).
     schedule: ScheduledRun | None = None
+    # The agent version (contracts.versions): set by the run when it knows its tools, and
+    # pinned in the spec of its later segments.
+    agent_version: str = Field(default="", max_length=NAME_MAX_CHARS)
     # Set only on a run's later segments: the state carried over (see contracts.carry).
     carried: "CarriedState | None" = None
 

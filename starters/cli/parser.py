@@ -30,6 +30,7 @@ from starters.cli.commands import (
     cmd_status,
     cmd_steps,
     cmd_top,
+    cmd_versions,
     cmd_watch,
     cmd_worker,
 )
@@ -175,8 +176,17 @@ def _add_view_commands(sub: "argparse._SubParsersAction[OneLineParser]") -> None
     p.add_argument("--state", choices=ALL_STATES, help="only runs in this state")
     p.add_argument("--agent", help="only runs of this agent (a pipeline's: pipeline:NAME)")
     p.add_argument("--schedule", type=name_arg, help="only runs this schedule started")
+    p.add_argument(
+        "--version", type=name_arg, help="only runs of this agent version (overseer versions)"
+    )
     p.add_argument("--limit", type=LIMIT, default=20)
     p.set_defaults(handler=cmd_ls)
+
+    p = sub.add_parser(
+        "versions", help="an agent's versions that ran: runs, outcome rates, mean cost and steps"
+    )
+    p.add_argument("agent", type=name_arg, help="the agent's name (as in its file)")
+    p.set_defaults(handler=cmd_versions)
 
     p = sub.add_parser("status", help="a run's state, step, budget and pending approvals")
     _run_arg(p)
