@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from contracts.approvals import ApprovalRequest
 from contracts.artifacts import ArtifactRef
 from contracts.handoff import Handoff
+from contracts.schedules import Outcome
 from contracts.states import RunState
 from contracts.steps import StepRecord
 from contracts.strict import StrictBody
@@ -61,7 +62,7 @@ class RunSnapshot(BaseModel):
     handoff: Handoff | None = None
     # How the run ended, as schedules and `overseer versions` count it (contracts.schedules
     # Outcome); None while it runs.
-    outcome: str | None = None
+    outcome: Outcome | None = None
 
 
 class EventsQuery(StrictBody):

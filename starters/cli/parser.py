@@ -44,6 +44,7 @@ from starters.cli.exit_codes import EPILOG as RUN_EXIT_CODES
 from starters.cli.governance_commands import add_governance_commands
 from starters.cli.pipeline_commands import cmd_reply
 from starters.cli.queue_commands import add_queue_commands
+from starters.cli.release_commands import add_release_commands
 from starters.cli.schedule_commands import add_schedule_commands
 from starters.cli.views import ALL_STATES
 
@@ -300,5 +301,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_governance_commands(sub)
     add_queue_commands(sub)
     add_schedule_commands(sub)
+    add_release_commands(sub)
     add_approvals_commands(sub)
     return parser

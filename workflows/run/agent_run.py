@@ -42,6 +42,7 @@ from workflows.run.metrics import RunMetrics
 from workflows.run.outcome import run_outcome
 from workflows.run.publishing import Publisher
 from workflows.run.queue_slot import QueueSlot
+from workflows.run.released import ReleasedRuns
 from workflows.run.saga import roll_back
 from workflows.run.scheduled import ScheduledRuns
 from workflows.run.state_machine import IllegalTransition
@@ -63,6 +64,7 @@ class AgentRunWorkflow(
     QueueSlot,
     Handoffs,
     ScheduledRuns,
+    ReleasedRuns,
 ):
     @workflow.init
     def __init__(self, spec: RunSpec) -> None:
@@ -134,6 +136,7 @@ class AgentRunWorkflow(
         failure's details, and signalled to a parent pipeline) and the queries still give
         the whole end."""
         await self._tell_schedule(self._result())  # a scheduled run: its outcome, maybe a pause
+        await self._tell_release()  # a run under a release: how its side did
         result = self._result()
         # Replies first (the cancel update answers with the end): a closed run takes none.
         await workflow.wait_condition(workflow.all_handlers_finished)
