@@ -65,6 +65,8 @@ class RunEvent(BaseModel):
     actor: str  # system | agent:<name> | user:<id> | temporal
     model_version: str
     policy_version: str
+    # The agent version that produced the event ("" before the run knew its tools).
+    agent_version: str = ""
     evidence: list[str] = Field(default_factory=list)
     trace_id: str = ""
     detail: str = ""

@@ -14,6 +14,11 @@ TRACE_ID = SearchAttributeKey.for_keyword("OverseerTraceId")
 SCHEDULE = SearchAttributeKey.for_keyword("OverseerSchedule")
 OUTCOME = SearchAttributeKey.for_keyword("OverseerOutcome")
 # Set by Temporal on the runs a schedule starts.
+# The agent version that runs (contracts.versions), and a run's end figures for
+# `overseer versions`: its cost and model turns, set when it ends.
+AGENT_VERSION = SearchAttributeKey.for_keyword("OverseerAgentVersion")
+COST_USD = SearchAttributeKey.for_float("OverseerCostUsd")
+STEPS = SearchAttributeKey.for_int("OverseerSteps")
 SCHEDULED_START_TIME = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 
 ALL_KEYS = (
@@ -25,6 +30,9 @@ ALL_KEYS = (
     TRACE_ID,
     SCHEDULE,
     OUTCOME,
+    AGENT_VERSION,
+    COST_USD,
+    STEPS,
 )
 
 # What OverseerState says. The working states a run moves through at every step (loading

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from contracts.approvals import ApprovalRequest
 from contracts.artifacts import ArtifactRef
 from contracts.handoff import Handoff
+from contracts.schedules import Outcome
 from contracts.states import RunState
 from contracts.steps import StepRecord
 from contracts.strict import StrictBody
@@ -43,6 +44,8 @@ class RunSnapshot(BaseModel):
     budget: BudgetUsage
     last_event_seq: int
     trace_id: str = ""
+    # The agent version (contracts.versions), once the run knows its tools.
+    agent_version: str = ""
     final_answer: str | None = None
     failure_reason: str | None = None
     # Why the run waits in `blocked` (e.g. circuit_open), while it does.
@@ -57,6 +60,9 @@ class RunSnapshot(BaseModel):
     queue_position: int | None = None
     # The run's handoff: waiting for a human's reply (state blocked), or to another agent.
     handoff: Handoff | None = None
+    # How the run ended, as schedules and `overseer versions` count it (contracts.schedules
+    # Outcome); None while it runs.
+    outcome: Outcome | None = None
 
 
 class EventsQuery(StrictBody):

@@ -21,6 +21,7 @@ from contracts.model_io import ModelSpec
 from contracts.notifications import NOTIFY_MAX, Webhook, WebUrl, notify_secrets_problem
 from contracts.queue import QueueSpec
 from contracts.redaction import PATTERNS_MAX, patterns_problem
+from contracts.release import ReleaseRole
 from contracts.retries import RetryConfig
 from contracts.schedules import ScheduledRun
 from contracts.signing import DECISION_KEYS_MAX, DecisionKey
@@ -125,6 +126,11 @@ class RunSpec(CompactSpec):
     queue: QueueSpec | None = None
     # Set on the runs a schedule starts: which schedule, the goal's template (contracts.schedules).
     schedule: ScheduledRun | None = None
+    # Started under a release (`overseer release`): which side, to report its end to.
+    release: ReleaseRole | None = None
+    # The agent version (contracts.versions): set by the run when it knows its tools, and
+    # pinned in the spec of its later segments.
+    agent_version: str = Field(default="", max_length=NAME_MAX_CHARS)
     # Set only on a run's later segments: the state carried over (see contracts.carry).
     carried: "CarriedState | None" = None
 

@@ -60,7 +60,11 @@ RULES = [
     ("workflows", ("workers", "starters")),
     ("workers", ("starters",)),
     # One package per workflow: a run knows nothing of the pipeline or the queue that use it.
-    ("workflows.run", ("workflows.pipeline", "workflows.queue", "workflows.kill_switch")),
+    (
+        "workflows.run",
+        ("workflows.pipeline", "workflows.queue", "workflows.kill_switch", "workflows.release"),
+    ),
+    ("workflows.release", ("workflows.run", "workflows.pipeline", "workflows.queue")),
     ("workflows.queue", ("workflows.run", "workflows.pipeline", "workflows.kill_switch")),
     ("workflows.common", ("workflows.run", "workflows.pipeline", "workflows.queue")),
     ("workflows.kill_switch", ("workflows.run", "workflows.pipeline", "workflows.queue")),

@@ -15,9 +15,16 @@ import workflows
 from workflows.kill_switch import KillSwitchWorkflow
 from workflows.pipeline.pipeline import PipelineWorkflow
 from workflows.queue.run_queue import RunQueueWorkflow
+from workflows.release import ReleaseWorkflow
 from workflows.run.agent_run import AgentRunWorkflow
 
-WORKFLOW_CLASSES = (AgentRunWorkflow, KillSwitchWorkflow, RunQueueWorkflow, PipelineWorkflow)
+WORKFLOW_CLASSES = (
+    AgentRunWorkflow,
+    KillSwitchWorkflow,
+    RunQueueWorkflow,
+    PipelineWorkflow,
+    ReleaseWorkflow,
+)
 _SANDBOXED = frozenset(cls.__module__ for cls in WORKFLOW_CLASSES)
 
 

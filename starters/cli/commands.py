@@ -10,6 +10,7 @@ from temporalio.client import Client
 from contracts.approvals import CancelRequest
 from contracts.errors import OverseerError
 from contracts.snapshot import RunSnapshot
+from contracts.text import usd
 from starters.cli.demo import DEMO_GOAL, run_demo
 from starters.cli.exit_codes import exit_code
 from starters.cli.follow import follow
@@ -26,6 +27,7 @@ from starters.client.pipelines import agent_run, is_pipeline
 from starters.client.queue import queue_positions
 from starters.client.recovery import reset_run, retry_run
 from starters.client.runs import RunClient, start_run
+from starters.client.versions import agent_versions
 from starters.files.pipeline_file import is_pipeline_file
 from starters.files.preflight import check_run_file
 from starters.server import ServerAddress, check_port, launch, stop, wait_until_up
@@ -116,7 +118,12 @@ async def _watch(client: Client, run_id: str, after_seq: int) -> int:
 async def cmd_ls(args: argparse.Namespace) -> int:
     client = await connect()
     listed = await list_runs(
-        client, state=args.state, agent=args.agent, schedule=args.schedule, limit=args.limit
+        client,
+        state=args.state,
+        agent=args.agent,
+        schedule=args.schedule,
+        version=args.version,
+        limit=args.limit,
     )
     queued = [run.run_id for run in listed if run.state == "created"]
     positions = await queue_positions(client, queued)  # where runs waiting for a slot stand
@@ -235,4 +242,23 @@ async def cmd_artifact(args: argparse.Namespace) -> int:
         print(f"wrote {len(data)} bytes to {args.out}")
     else:
         sys.stdout.buffer.write(data)
+    return 0
+
+
+async def cmd_versions(args: argparse.Namespace) -> int:
+    rows = await agent_versions(await connect(), args.agent)
+    if not rows:
+        raise OverseerError(f"no runs of agent {args.agent!r} (see: overseer ls)")
+    print(
+        f"{'VERSION':<16} {'RUNS':>5} {'RUNNING':>7} {'OK':>6} {'FAILED':>7} {'REJECTED':>8} "
+        f"{'CANCELED':>8} {'COST':>9} {'STEPS':>6}  LAST RUN"
+    )
+    for row in rows:
+        failed = row.rate("failed") + row.rate("budget_exhausted")
+        print(
+            f"{row.version:<16} {row.runs:>5} {row.running:>7} {row.rate('ok'):>6.0%} "
+            f"{failed:>7.0%} {row.rate('rejected'):>8.0%} {row.rate('canceled'):>8.0%} "
+            f"{usd(row.mean_cost_usd):>9} {row.mean_steps:>6.1f}  {row.last_seen}"
+        )
+    print("rates and means are over ended runs; failed includes budgets that ran out")
     return 0

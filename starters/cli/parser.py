@@ -30,6 +30,7 @@ from starters.cli.commands import (
     cmd_status,
     cmd_steps,
     cmd_top,
+    cmd_versions,
     cmd_watch,
     cmd_worker,
 )
@@ -43,6 +44,7 @@ from starters.cli.exit_codes import EPILOG as RUN_EXIT_CODES
 from starters.cli.governance_commands import add_governance_commands
 from starters.cli.pipeline_commands import cmd_reply
 from starters.cli.queue_commands import add_queue_commands
+from starters.cli.release_commands import add_release_commands
 from starters.cli.schedule_commands import add_schedule_commands
 from starters.cli.views import ALL_STATES
 
@@ -175,8 +177,17 @@ def _add_view_commands(sub: "argparse._SubParsersAction[OneLineParser]") -> None
     p.add_argument("--state", choices=ALL_STATES, help="only runs in this state")
     p.add_argument("--agent", help="only runs of this agent (a pipeline's: pipeline:NAME)")
     p.add_argument("--schedule", type=name_arg, help="only runs this schedule started")
+    p.add_argument(
+        "--version", type=name_arg, help="only runs of this agent version (overseer versions)"
+    )
     p.add_argument("--limit", type=LIMIT, default=20)
     p.set_defaults(handler=cmd_ls)
+
+    p = sub.add_parser(
+        "versions", help="an agent's versions that ran: runs, outcome rates, mean cost and steps"
+    )
+    p.add_argument("agent", type=name_arg, help="the agent's name (as in its file)")
+    p.set_defaults(handler=cmd_versions)
 
     p = sub.add_parser("status", help="a run's state, step, budget and pending approvals")
     _run_arg(p)
@@ -290,5 +301,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_governance_commands(sub)
     add_queue_commands(sub)
     add_schedule_commands(sub)
+    add_release_commands(sub)
     add_approvals_commands(sub)
     return parser

@@ -43,7 +43,8 @@ def snapshot_text(snapshot: RunSnapshot) -> str:
     budget = snapshot.budget
     lines = [
         f"run:       {snapshot.run_id}",
-        f"agent:     {snapshot.agent}   requester: {snapshot.requester}",
+        f"agent:     {snapshot.agent}   requester: {snapshot.requester}"
+        + (f"   version: {snapshot.agent_version}" if snapshot.agent_version else ""),
         f"goal:      {printable(clip(snapshot.goal, 2000))}",
         f"state:     {snapshot.state}",
         # Model turns, as max_steps counts them; `overseer steps` numbers each step (a model

@@ -35,6 +35,7 @@ async def list_runs(
     state: str | None = None,
     agent: str | None = None,
     schedule: str | None = None,
+    version: str | None = None,
     limit: int | None = None,
 ) -> list[Listed]:
     """Runs and pipelines, newest first, optionally of one listed state, one agent and one
@@ -46,6 +47,8 @@ async def list_runs(
         query += f" AND {sa.AGENT.name} = {quoted(agent)}"
     if schedule:
         query += f" AND {sa.SCHEDULE.name} = {quoted(schedule)}"
+    if version:
+        query += f" AND {sa.AGENT_VERSION.name} = {quoted(version)}"
     return await _listed(client, query, limit)
 
 

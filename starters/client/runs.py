@@ -32,6 +32,7 @@ from contracts.spec import RunSpec
 from contracts.states import RunState
 from contracts.steps import StepRecord
 from starters.client.queue import joining_queue
+from starters.client.releases import under_release
 from starters.client.run_log import whole_event_log, whole_step_list
 from starters.client.signing import SigningKey
 from starters.files.agent_file import load_agent_file, run_spec
@@ -72,6 +73,7 @@ async def start_run(
         spec = run_spec(agent, workspace, goal=goal, requester=requester, trace_id=trace_id)
         if replay_from is not None:
             spec = replaying(spec, replay_from)
+        spec = await under_release(client, spec, run_id)  # a canary may take this run
         spec = await joining_queue(client, spec, agent.max_concurrent_runs, priority)
         await start_spec(client, run_id, spec, task_queue)
     return run_id, spec

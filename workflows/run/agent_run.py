@@ -26,6 +26,7 @@ from contracts.spec import RunSpec
 from contracts.states import RunState
 from contracts.steps import StepRecord
 from contracts.tools import DeclareTools, ToolDeclaration
+from contracts.versions import agent_version
 from workflows.common.ending import end_as_canceled, tell_parent
 from workflows.common.failures import dead_letter_reason
 from workflows.run.approval_book import ApprovalBook
@@ -39,8 +40,10 @@ from workflows.run.ledger import RunLedger
 from workflows.run.live import LiveStream
 from workflows.run.log_archive import ArchiveFailed, archive
 from workflows.run.metrics import RunMetrics
+from workflows.run.outcome import run_outcome
 from workflows.run.publishing import Publisher
 from workflows.run.queue_slot import QueueSlot
+from workflows.run.released import ReleasedRuns
 from workflows.run.saga import roll_back
 from workflows.run.scheduled import ScheduledRuns
 from workflows.run.state_machine import IllegalTransition
@@ -62,6 +65,7 @@ class AgentRunWorkflow(
     QueueSlot,
     Handoffs,
     ScheduledRuns,
+    ReleasedRuns,
 ):
     @workflow.init
     def __init__(self, spec: RunSpec) -> None:
@@ -137,6 +141,7 @@ class AgentRunWorkflow(
         failure's details, and signalled to a parent pipeline) and the queries still give
         the whole end."""
         await self._tell_schedule(self._result())  # a scheduled run: its outcome, maybe a pause
+        await self._tell_release()  # a run under a release: how its side did
         result = self._result()
         # Replies first (the cancel update answers with the end): a closed run takes none.
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -248,6 +253,11 @@ class AgentRunWorkflow(
         except ActivityError as error:
             raise RunFailed(dead_letter_reason("tool declarations", error)) from None
         self._tools = {tool.name: tool for tool in declared}
+        # Known now: what shapes this run's behaviour, its tools included (pinned in the
+        # spec of later segments, recorded on every event from here on).
+        version = agent_version(self._spec, declared)
+        self._spec = self._spec.model_copy(update={"agent_version": version})
+        self._ledger.agent_version = version
 
     def _load_context(self) -> None:
         spec = self._spec
@@ -328,6 +338,7 @@ class AgentRunWorkflow(
             paused_by=self._paused.by if self._paused else None,
             last_event_seq=self._ledger.last_seq,
             trace_id=self._spec.trace_id,
+            agent_version=self._spec.agent_version,
             final_answer=self._final_answer,
             failure_reason=self._failure_reason,
             canceling=self._canceling(),
@@ -336,6 +347,12 @@ class AgentRunWorkflow(
             uncompensated=self._uncompensated,
             queue_position=self._queue_position,
             handoff=self._handoff,
+            outcome=run_outcome(
+                self._ledger.state,
+                self._failure_reason,
+                self._ledger.events,
+                self._cancel_request is not None,
+            ),
         )
 
     def _canceling(self) -> str | None:

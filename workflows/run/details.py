@@ -52,7 +52,8 @@ def current_details(snapshot: RunSnapshot) -> str:
     lines = [
         f"**{snapshot.agent}** · state **{snapshot.state}** · step {snapshot.step}"
         f"/{budget.max_steps} · tool calls {budget.tool_calls} · "
-        f"tokens {budget.input_tokens + budget.output_tokens}",
+        f"tokens {budget.input_tokens + budget.output_tokens}"
+        + (f" · version `{snapshot.agent_version}`" if snapshot.agent_version else ""),
         "",
         f"Goal: {snapshot.goal}",
     ]

@@ -23,6 +23,7 @@ class RunLedger:
         # The model version as last reported by the provider (starts as the spec's).
         self.model_version = carried.model_version if carried else spec.model.version
         self.policy_version = spec.policy.version
+        self.agent_version = spec.agent_version
         self.trace_id = spec.trace_id
         self.redact_patterns = spec.policy.redact_patterns
 
@@ -85,6 +86,7 @@ class RunLedger:
             actor=actor,
             model_version=self.model_version,
             policy_version=self.policy_version,
+            agent_version=self.agent_version,
             evidence=list(evidence),
             trace_id=self.trace_id,
             # Details are for people: emails, key-like tokens and the policy's patterns go.

@@ -49,6 +49,16 @@ class Publisher:
                 sa.PENDING_APPROVAL.value_set(now[1]),
                 sa.PENDING_ACTIONS.value_set(list(pending)),
             ]
+            # The version rides along with the next change of state (it is known before the
+            # run's first step), never an upsert of its own.
+            if snapshot.agent_version:
+                updates.append(sa.AGENT_VERSION.value_set(snapshot.agent_version))
+            if snapshot.outcome is not None:  # the end: what `overseer versions` counts
+                updates += [
+                    sa.OUTCOME.value_set(snapshot.outcome),
+                    sa.COST_USD.value_set(snapshot.budget.cost_usd),
+                    sa.STEPS.value_set(snapshot.step),
+                ]
             if self._listed is None:  # started without them: who and what this run is
                 updates += [
                     sa.AGENT.value_set(snapshot.agent),

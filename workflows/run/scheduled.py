@@ -15,13 +15,10 @@ from contracts.schedules import (
     UNSUCCESSFUL,
     FailureCheck,
     FailureVerdict,
-    Outcome,
     PreviousRun,
     filled_goal,
 )
-from contracts.snapshot import RunResult
-from contracts.states import RunState
-from workflows.run.holds import BUDGET_EXHAUSTED
+from contracts.snapshot import RunResult, RunSnapshot
 from workflows.run.parts import RunParts
 
 with workflow.unsafe.imports_passed_through():
@@ -38,6 +35,8 @@ class ScheduledRuns(RunParts):
 
         @property
         def _run_id(self) -> str: ...
+
+        def snapshot(self) -> RunSnapshot: ...
 
     async def _fill_scheduled_goal(self) -> None:
         """Fill the goal's placeholders once, at the run's start (not on later segments)."""
@@ -63,8 +62,8 @@ class ScheduledRuns(RunParts):
         scheduled = self._spec.schedule
         if scheduled is None:
             return
-        outcome = self._schedule_outcome(result)
-        workflow.upsert_search_attributes([sa.OUTCOME.value_set(outcome)])
+        # OverseerOutcome is set with the run's last state (workflows.run.publishing).
+        outcome = self.snapshot().outcome or "ok"
         threshold = scheduled.pause_after_failures
         if threshold is None or outcome not in UNSUCCESSFUL:
             return
@@ -83,19 +82,3 @@ class ScheduledRuns(RunParts):
         if verdict.paused:
             detail = f"schedule {scheduled.schedule_id} {verdict.note}"
             self._note(EventKind.SCHEDULE_PAUSED, SYSTEM, detail)
-
-    def _schedule_outcome(self, result: RunResult) -> Outcome:
-        if result.state is RunState.CANCELED or (
-            result.state is RunState.ROLLED_BACK and self._cancel_request is not None
-        ):
-            return "canceled"
-        events = self._ledger.events
-        if any(e.detail.startswith(BUDGET_EXHAUSTED) for e in events) or (
-            result.reason or ""
-        ).startswith(BUDGET_EXHAUSTED):
-            return "budget_exhausted"
-        if result.state in (RunState.FAILED, RunState.ROLLED_BACK):
-            return "failed"
-        if any(e.kind is EventKind.REJECTED for e in events):
-            return "rejected"
-        return "ok"
