@@ -103,5 +103,8 @@ def first_mismatch(failure: Exception) -> str:
     """The replayer's error, from where it names the mismatch, in one bounded line."""
     text = str(failure)
     start = text.find("Nondeterminism error:")
-    text = one_line(text[start:] if start >= 0 else text)
+    if start >= 0:  # the core's message sits inside a debug dump of the failure: cut it out
+        end = text.find('", ', start)
+        text = text[start : end if end >= 0 else len(text)]
+    text = one_line(text)
     return text if len(text) <= MISMATCH_MAX_CHARS else text[: MISMATCH_MAX_CHARS - 1] + "…"
