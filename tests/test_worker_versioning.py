@@ -17,12 +17,14 @@ from temporalio.common import VersioningBehavior
 
 from contracts.approvals import Decision
 from contracts.errors import OverseerError
+from contracts.queue import LimitsChange
 from contracts.states import RunState
 from starters.client.deployments import (
     describe_deployment,
     rollback,
     set_current_version,
 )
+from starters.client.queue import QueueClient
 from tests.helpers import make_spec, start, wait_for_state
 from workers.config import WorkerConfig, WorkerVersioning, load_worker_config
 from workers.worker import build_worker
@@ -89,6 +91,8 @@ async def test_a_run_in_flight_finishes_on_its_build_while_new_runs_go_to_the_ne
     deployment = f"test-{uuid.uuid4().hex[:10]}"
     async with versioned_worker(client, task_queue, deployment, "build-a"):
         assert await set_current_version(client, deployment, "build-a") is None
+        queue = QueueClient(client, f"queue-{deployment}")
+        await queue.set_limits(LimitsChange(overall=5), task_queue)  # starts it, on build-a
         old = await start(client, make_spec(workspace(tmp_path, "old")), task_queue)
         await wait_for_state(old, RunState.WAITING_FOR_APPROVAL)
         assert await pinned_build(old) == (PINNED, "build-a")
@@ -102,6 +106,15 @@ async def test_a_run_in_flight_finishes_on_its_build_while_new_runs_go_to_the_ne
                 ("build-b", "current"),
                 ("build-a", "draining"),
             ]
+
+            # The queue continues as new forever: promote moved it to auto-upgrade, so its
+            # next workflow task runs on build-b, while the run keeps build-a.
+            limits = await queue.set_limits(LimitsChange(overall=7), task_queue)
+            assert limits.overall == 7
+            queue_handle = client.get_workflow_handle(f"queue-{deployment}")
+            assert await builds_that_ran(queue_handle) == {"build-a", "build-b"}
+            auto = (await queue_handle.describe()).raw_description.workflow_execution_info
+            assert auto.versioning_info.versioning_override.auto_upgrade
 
             new = await start(client, make_spec(workspace(tmp_path, "new")), task_queue)
             await wait_for_state(new, RunState.WAITING_FOR_APPROVAL)

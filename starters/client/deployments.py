@@ -11,21 +11,33 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.deployment.v1 import WorkerDeploymentInfo
-from temporalio.api.enums.v1 import RoutingConfigUpdateState, WorkerDeploymentVersionStatus
+from temporalio.api.enums.v1 import (
+    RoutingConfigUpdateState,
+    VersioningBehavior,
+    WorkerDeploymentVersionStatus,
+)
+from temporalio.api.workflow.v1 import VersioningOverride, WorkflowExecutionOptions
 from temporalio.api.workflowservice.v1 import (
     DescribeWorkerDeploymentRequest,
     SetWorkerDeploymentCurrentVersionRequest,
+    UpdateWorkflowExecutionOptionsRequest,
 )
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.errors import OverseerError
+from contracts.kill_switch import KILL_SWITCH_WORKFLOW
+from contracts.queue import RUN_QUEUE_WORKFLOW
 
 DEFAULT_DEPLOYMENT = "overseer"
 DEPLOYMENT_VARIABLE = "OVERSEER_DEPLOYMENT"
 # How long a new current version may take to reach every task queue of the deployment.
 PROPAGATION_DEADLINE_SECONDS = 30.0
+# The workflows that continue as new forever (one per queue, one kill switch set).
+LONG_LIVED = (RUN_QUEUE_WORKFLOW, KILL_SWITCH_WORKFLOW)
+MAX_LONG_LIVED = 1000
 
 
 def deployment_name(given: str | None = None) -> str:
@@ -80,12 +92,52 @@ async def set_current_version(client: Client, name: str, build_id: str) -> str |
         build_id=build_id,
         identity=client.identity,
     )
-    try:
-        response = await client.workflow_service.set_worker_deployment_current_version(request)
-    except RPCError as error:
-        raise _one_line(error, name) from None
+    deadline = time.monotonic() + PROPAGATION_DEADLINE_SECONDS
+    while True:
+        try:
+            response = await client.workflow_service.set_worker_deployment_current_version(request)
+            break
+        except RPCError as error:
+            # New workers register each task queue (workflow, activity) on its first poll:
+            # until all have, the server refuses a version missing one the current serves.
+            registering = "missing active task queues" in error.message
+            if not registering or time.monotonic() > deadline:
+                raise _one_line(error, name) from None
+        await asyncio.sleep(0.5)  # polling the server's state, with a deadline
     await _until_propagated(client, name, build_id)
+    await upgrade_long_lived(client, name)
     return response.previous_deployment_version.build_id or None
+
+
+async def upgrade_long_lived(client: Client, name: str) -> list[str]:
+    """Let the deployment's run queues and kill switches follow the current version (an
+    auto-upgrade override): they start pinned like every workflow of a versioned worker, and,
+    continuing as new forever, would otherwise never leave the version they started on.
+    Their workflow ids."""
+    types = ", ".join(repr(t) for t in LONG_LIVED)
+    query = (
+        f"WorkflowType IN ({types}) AND ExecutionStatus = 'Running' "
+        f"AND TemporalWorkerDeployment = '{name}'"
+    )
+    auto = VersioningOverride(
+        behavior=VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE, auto_upgrade=True
+    )
+    override = WorkflowExecutionOptions(versioning_override=auto)
+    moved = []
+    async for execution in client.list_workflows(query, limit=MAX_LONG_LIVED):
+        request = UpdateWorkflowExecutionOptionsRequest(
+            namespace=client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=execution.id),
+            workflow_execution_options=override,
+        )
+        request.update_mask.paths.append("versioning_override")
+        try:
+            await client.workflow_service.update_workflow_execution_options(request)
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:  # ended since listed: nothing to move
+                raise _one_line(error, name) from None
+        moved.append(execution.id)
+    return moved
 
 
 async def _until_propagated(client: Client, name: str, build_id: str) -> None:
