@@ -1,15 +1,24 @@
 """Worker configuration: concurrency, model pools and their rate limits, circuit breakers,
-the user's tool modules, and the tool pools: tools that run on their own workers.
+the user's tool modules, the tool pools (tools that run on their own workers) and the
+worker's deployment version (worker versioning).
 
 Read from a YAML file (`overseer worker --config worker.yaml`); every field has a default.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from activities.providers.breaker import BreakerSettings
 from activities.tools.routes import ToolRoutes
@@ -68,6 +77,25 @@ class BreakerConfig(_Strict):
         return BreakerSettings(self.failure_threshold, timedelta(seconds=self.cooldown_seconds))
 
 
+# Temporal writes a version as `<deployment>.<build id>`: the deployment name has no dot.
+DeploymentName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,100}$")]
+BuildId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.+-]{1,100}$")]
+DEPLOYMENT_VARIABLE = "OVERSEER_DEPLOYMENT"
+BUILD_ID_VARIABLE = "OVERSEER_BUILD_ID"
+
+
+class WorkerVersioning(_Strict):
+    """The Worker Deployment Version this worker serves (`overseer deploy` makes one current).
+
+    Runs start on the current version and stay on it until they end (pinned); the run queue
+    and the kill switches follow the current version (auto-upgrade). Without it the worker is
+    unversioned: every run goes to whichever worker polls.
+    """
+
+    deployment: DeploymentName
+    build_id: BuildId
+
+
 class WorkerConfig(_Strict):
     max_concurrent_activities: int = Field(default=100, ge=1)
     breaker: BreakerConfig = Field(default_factory=BreakerConfig)
@@ -79,6 +107,7 @@ class WorkerConfig(_Strict):
     # "all": the main task queue (workflows, the tools not in a pool) and every pool;
     # "pools": only the pools (a payments worker runs payments tools and nothing else).
     serve: Literal["all", "pools"] = "all"
+    versioning: WorkerVersioning | None = None
 
     @model_validator(mode="after")
     def _pools_are_disjoint(self) -> Self:
@@ -109,9 +138,34 @@ class WorkerConfig(_Strict):
         return ToolRoutes(tools=by("tools"), mcp_servers=by("mcp_servers"), agents=by("agents"))
 
 
-def load_worker_config(path: Path | None) -> WorkerConfig:
-    if path is None:
-        return WorkerConfig()
+def load_worker_config(
+    path: Path | None, deployment: str | None = None, build_id: str | None = None
+) -> WorkerConfig:
+    """The worker's config file; the deployment version from the arguments, else from
+    $OVERSEER_DEPLOYMENT and $OVERSEER_BUILD_ID, else from the file (give both or neither)."""
+    config = _read_worker_config(path) if path else WorkerConfig()
+    deployment = deployment or os.environ.get(DEPLOYMENT_VARIABLE) or None
+    build_id = build_id or os.environ.get(BUILD_ID_VARIABLE) or None
+    if deployment is None and build_id is None:
+        return config
+    if deployment is None or build_id is None:
+        missing = "--deployment" if deployment is None else "--build-id"
+        raise OverseerError(
+            f"worker versioning needs both a deployment and a build id: give {missing} "
+            f"(or ${DEPLOYMENT_VARIABLE} and ${BUILD_ID_VARIABLE})"
+        )
+    try:
+        versioning = WorkerVersioning(deployment=deployment, build_id=build_id)
+    except ValidationError as error:
+        field = str(error.errors()[0]["loc"][0]).replace("_", "-")
+        raise OverseerError(
+            f"--{field}: letters, digits, '-' and '_' only (a build id may also have '.' "
+            "and '+'), at most 100"
+        ) from None
+    return config.model_copy(update={"versioning": versioning})
+
+
+def _read_worker_config(path: Path) -> WorkerConfig:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return WorkerConfig.model_validate(raw)

@@ -21,6 +21,7 @@ from activities.tools.registry import TOOLS, load_installed_tools
 from contracts.errors import OverseerError
 from workers.config import ModelPool, ToolPool, WorkerConfig
 from workers.sandbox import SANDBOX, WORKFLOW_CLASSES
+from workers.versioning import deployment_config
 
 log = logging.getLogger("overseer.worker")
 
@@ -46,6 +47,7 @@ def build_worker(
         workflow_runner=SANDBOX,
         max_concurrent_activities=config.max_concurrent_activities,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        deployment_config=deployment_config(config.versioning),
     )
 
 
@@ -108,7 +110,12 @@ async def run_until_signalled(workers: list[Worker]) -> None:
     async with contextlib.AsyncExitStack() as running:
         for worker in workers:
             await running.enter_async_context(worker)
-            log.info("worker started on task queue %s", worker.task_queue)
+            log.info("worker started on task queue %s%s", worker.task_queue, _version(worker))
         await stop.wait()
         log.info("shutting down: finishing in-flight activities")
     log.info("worker stopped")
+
+
+def _version(worker: Worker) -> str:
+    deployment = worker.config().get("deployment_config")
+    return f" as version {deployment.version.to_canonical_string()}" if deployment else ""

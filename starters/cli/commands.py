@@ -72,7 +72,7 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     runtime = metrics_runtime(args.metrics_port) if args.metrics_port else None
     client = await connect(runtime)
     await ensure_search_attributes(client)
-    config = load_worker_config(args.config)
+    config = load_worker_config(args.config, args.deployment, args.build_id)
     await run_until_signalled(build_workers(client, task_queue(), config))
     return 0
 

@@ -40,6 +40,7 @@ from starters.cli.decision_commands import (
     cmd_keys_show,
     cmd_reject,
 )
+from starters.cli.deploy_commands import add_deploy_commands
 from starters.cli.exit_codes import EPILOG as RUN_EXIT_CODES
 from starters.cli.governance_commands import add_governance_commands
 from starters.cli.pipeline_commands import cmd_reply
@@ -105,6 +106,13 @@ def _add_process_commands(sub: "argparse._SubParsersAction[OneLineParser]") -> N
         "--config",
         type=Path,
         help="worker YAML: max_concurrent_activities, breaker, model_pools (see README)",
+    )
+    p.add_argument(
+        "--deployment",
+        help="serve this worker deployment (worker versioning; default $OVERSEER_DEPLOYMENT)",
+    )
+    p.add_argument(
+        "--build-id", help="as this build, e.g. a release tag (default $OVERSEER_BUILD_ID)"
     )
     p.set_defaults(handler=cmd_worker)
 
@@ -303,4 +311,5 @@ def build_parser() -> argparse.ArgumentParser:
     add_schedule_commands(sub)
     add_release_commands(sub)
     add_approvals_commands(sub)
+    add_deploy_commands(sub)
     return parser
