@@ -30,13 +30,15 @@ from temporalio.service import RPCError, RPCStatusCode
 from contracts.errors import OverseerError
 from contracts.kill_switch import KILL_SWITCH_WORKFLOW
 from contracts.queue import RUN_QUEUE_WORKFLOW
+from contracts.release import RELEASE_WORKFLOW
 
 DEFAULT_DEPLOYMENT = "overseer"
 DEPLOYMENT_VARIABLE = "OVERSEER_DEPLOYMENT"
 # How long a new current version may take to reach every task queue of the deployment.
 PROPAGATION_DEADLINE_SECONDS = 30.0
 # The workflows that continue as new forever (one per queue, one kill switch set).
-LONG_LIVED = (RUN_QUEUE_WORKFLOW, KILL_SWITCH_WORKFLOW)
+# Workflows that continue as new for ever (a release lives as long as its canary).
+LONG_LIVED = (RUN_QUEUE_WORKFLOW, KILL_SWITCH_WORKFLOW, RELEASE_WORKFLOW)
 MAX_LONG_LIVED = 1000
 
 

@@ -18,6 +18,7 @@ from contracts.errors import OverseerError, one_line
 from contracts.kill_switch import KILL_SWITCH_WORKFLOW
 from contracts.pipeline import PIPELINE_WORKFLOW_NAME
 from contracts.queue import RUN_QUEUE_WORKFLOW
+from contracts.release import RELEASE_WORKFLOW
 from workers.sandbox import SANDBOX, WORKFLOW_CLASSES
 
 MAX_HISTORIES = 1000
@@ -25,7 +26,13 @@ PAGE_SIZE = 100
 MAX_QUERY_CHARS = 2000
 MISMATCH_MAX_CHARS = 300
 # Only the types the workers run: the Replayer refuses a history of any other type.
-WORKFLOW_TYPES = (WORKFLOW_NAME, PIPELINE_WORKFLOW_NAME, RUN_QUEUE_WORKFLOW, KILL_SWITCH_WORKFLOW)
+WORKFLOW_TYPES = (
+    WORKFLOW_NAME,
+    PIPELINE_WORKFLOW_NAME,
+    RUN_QUEUE_WORKFLOW,
+    KILL_SWITCH_WORKFLOW,
+    RELEASE_WORKFLOW,
+)
 
 
 @dataclass(frozen=True)
