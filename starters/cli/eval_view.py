@@ -4,13 +4,21 @@ from contracts.text import clip
 from starters.cli.render import printable
 from starters.client.evaluation.report import CaseResult, SuiteReport
 
-WIDTHS = (24, 40, 40, 7)
+# Expected and observed are cut to these widths; a case's name (at most 100 characters)
+# and its run id never are: a reader copies them.
+TEXT_WIDTH = 40
+VERDICT_WIDTH = 7
 
 
-def _cells(*cells: str) -> str:
-    pairs = zip(cells, WIDTHS, strict=False)  # the last cell (the run id) is not cut
+def _cells(widths: tuple[int, ...], *cells: str) -> str:
+    pairs = zip(cells, widths, strict=False)  # the last cell (the run id) is not padded
     parts = [clip(printable(cell), width).ljust(width) for cell, width in pairs]
-    return "  ".join([*parts, *cells[len(WIDTHS) :]]).rstrip()
+    return "  ".join([*parts, *cells[len(widths) :]]).rstrip()
+
+
+def _widths(report: SuiteReport) -> tuple[int, ...]:
+    case = max(len("case"), *(len(case.case) for case in report.cases))
+    return (case, TEXT_WIDTH, TEXT_WIDTH, VERDICT_WIDTH)
 
 
 def verdict(case: CaseResult) -> str:
@@ -19,11 +27,11 @@ def verdict(case: CaseResult) -> str:
 
 def pass_table(report: SuiteReport) -> str:
     """One row per case (case, expected, observed, verdict, run id), then the summary."""
-    lines = [_cells("case", "expected", "observed", "verdict", "run id")]
+    widths = _widths(report)
+    lines = [_cells(widths, "case", "expected", "observed", "verdict", "run id")]
     for case in report.cases:
-        lines.append(
-            _cells(case.case, case.expected, case.observed, verdict(case), case.run_id or "-")
-        )
+        cells = (case.case, case.expected, case.observed, verdict(case), case.run_id or "-")
+        lines.append(_cells(widths, *cells))
     return "\n".join([*lines, report.summary()])
 
 
@@ -37,14 +45,15 @@ def _measures(case: CaseResult) -> str:
 def comparison(old: SuiteReport, new: SuiteReport) -> str:
     """Per case: each agent's verdict and measures, and what changed; then the aggregate."""
     lines = [f"old: {old.agent}", f"new: {new.agent}", ""]
-    lines.append(f"{'case':<24}  {'old':<34}  {'new':<34}  change")
+    width = _widths(old)[0]
+    lines.append(f"{'case':<{width}}  {'old':<34}  {'new':<34}  change")
     for before, after in zip(old.cases, new.cases, strict=True):
         if before.passed != after.passed:
             change = "now passes" if after.passed else f"now fails: {after.reason}"
         else:
             change = "same verdict"
         lines.append(
-            f"{clip(printable(before.case), 24):<24}  {_measures(before):<34}  "
+            f"{printable(before.case):<{width}}  {_measures(before):<34}  "
             f"{_measures(after):<34}  {printable(clip(change, 160))}"
         )
     lines.append("")
