@@ -41,6 +41,7 @@ from starters.cli.decision_commands import (
     cmd_reject,
 )
 from starters.cli.deploy_commands import add_deploy_commands
+from starters.cli.eval_commands import add_eval_command
 from starters.cli.exit_codes import EPILOG as RUN_EXIT_CODES
 from starters.cli.governance_commands import add_governance_commands
 from starters.cli.pipeline_commands import cmd_reply
@@ -312,4 +313,5 @@ def build_parser() -> argparse.ArgumentParser:
     add_release_commands(sub)
     add_approvals_commands(sub)
     add_deploy_commands(sub)
+    add_eval_command(sub)
     return parser
