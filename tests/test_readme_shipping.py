@@ -25,7 +25,7 @@ from tests.helpers import closed, wait_for_state
 from tests.test_readme_schedules import overseer
 
 REPO = Path(__file__).resolve().parent.parent
-SECTION = "## Shipping agents: versions, canaries and worker deploys"
+SECTION = "## Shipping agents: versions, evaluation suites, canaries and worker deploys"
 
 
 def readme_blocks() -> list[list[list[str]]]:
@@ -54,7 +54,7 @@ async def _finished_demo_run(client: Client, tmp_path: Path, queue: str) -> str:
 async def test_the_versions_and_release_examples(
     env: WorkflowEnvironment, client: Client, worker: Worker, tmp_path: Path
 ) -> None:
-    versions, releases, _ = readme_blocks()
+    versions, _, releases, _ = readme_blocks()
     shutil.copytree(REPO / "agents", tmp_path / "agents")
     cli = {
         **os.environ,
@@ -83,10 +83,44 @@ async def test_the_versions_and_release_examples(
         await client.get_workflow_handle(release_workflow_id("file-reporter")).terminate("done")
 
 
+async def test_the_evaluation_examples(
+    env: WorkflowEnvironment, worker: Worker, tmp_path: Path
+) -> None:
+    _, evals, _, _ = readme_blocks()
+    shutil.copytree(REPO / "agents", tmp_path / "agents")
+    shutil.copytree(REPO / "evals", tmp_path / "evals")
+    cli = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+        "OVERSEER_TASK_QUEUE": worker.task_queue,
+    }
+    expected_codes = [0, 0, 3, 3]  # the candidate's prompt breaks the cassette case
+    outputs = []
+    for argv, expected in zip(evals, expected_codes, strict=True):
+        code, out, err = await overseer(cli, argv, tmp_path)
+        assert code == expected, (argv, out, err)
+        outputs.append(out)
+    assert "passed, 0 failed" in outputs[0]
+    assert (tmp_path / "eval.xml").is_file() and (tmp_path / "eval.json").is_file()
+    assert "1 failed" in outputs[2]
+    assert "pass rate" in outputs[3]
+    suite_file = re.search(r"```yaml\n(name: demo.*?)```", _section_text(), re.DOTALL)
+    assert suite_file is not None
+    (tmp_path / "evals" / "readme.yaml").write_text(suite_file.group(1))
+    code, out, err = await overseer(cli, ["overseer", "eval", "evals/readme.yaml"], tmp_path)
+    assert code == 0 and "2 passed, 0 failed" in out, (out, err)
+
+
+def _section_text() -> str:
+    readme = (REPO / "README.md").read_text()
+    start = readme.index(SECTION)
+    return readme[start : readme.index("\n## ", start + 1)]
+
+
 async def test_the_worker_deploy_examples(
     env: WorkflowEnvironment, client: Client, tmp_path: Path
 ) -> None:
-    _, _, deploys = readme_blocks()
+    _, _, _, deploys = readme_blocks()
     replay_check, new_worker, promote, status, rollback = deploys
     build = new_worker[new_worker.index("--build-id") + 1]
     assert promote[-1] == build
