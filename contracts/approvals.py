@@ -5,10 +5,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from contracts.hashing import canonical_json
+from contracts.hashing import action_hash, canonical_json
 from contracts.identity import ActorId
 from contracts.limits import EDITED_ARGS_MAX_BYTES
-from contracts.signing import DecisionSignature
+from contracts.signing import DecisionSignature, SignedVerdict, signed_message
 from contracts.strict import Name, Reason, RequiredReason, Sha256Hex, StrictBody
 
 
@@ -69,6 +69,23 @@ class Decision(StrictBody):
                     f"edited_args is {size} bytes of JSON, more than {EDITED_ARGS_MAX_BYTES}"
                 )
         return self
+
+
+def signed_bytes(
+    decision: Decision, verdict: SignedVerdict, tool: str, signature: DecisionSignature
+) -> bytes:
+    """What a signature over this decision covers (contracts.signing.signed_message), for
+    the tool of the action it answers: the signer and the workflow build it the same way."""
+    edited = action_hash(tool, decision.edited_args) if decision.edited_args is not None else None
+    return signed_message(
+        action_id=decision.action_id,
+        args_sha256=decision.args_sha256,
+        verdict=verdict,
+        edited_sha256=edited,
+        approver=decision.approver,
+        reason=decision.reason,
+        signature=signature,
+    )
 
 
 class CancelRequest(StrictBody):

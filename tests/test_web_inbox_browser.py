@@ -15,22 +15,10 @@ from temporalio.worker import Worker
 from contracts.events import EventKind
 from contracts.snapshot import RunResult
 from contracts.states import RunState
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.helpers import WRITE_ARGS, events, make_spec, start
 from tests.web_inbox_support import serving, unique_agent
 
-CHROMIUM = Path("/usr/bin/chromium")
-# The flags this machine's closed network needs (no background calls home), as
-# scripts/ui_screenshots.py uses them.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 REPO = Path(__file__).resolve().parent.parent
 # Generous: the row must appear by polling (every 2 s) once the run reaches its approval.
 APPEAR_MS = 30_000

@@ -16,20 +16,10 @@ from contracts.data_converter import overseer_data_converter
 from starters.client.schedules import create_schedule
 from starters.files.schedule_file import definition
 from starters.server import ServerAddress, dev_server_command
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.test_readme_approvals import _free_port
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AGENT = """\
 name: weekly-reporter
 workspace: ws
@@ -76,7 +66,7 @@ async def _text_shown(page: Page, text: str) -> None:
 
 
 async def test_the_schedules_page_shows_the_schedule(tmp_path: Path) -> None:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium"
     (tmp_path / "ws").mkdir()
     agent = tmp_path / "weekly.yaml"
     agent.write_text(AGENT)
@@ -92,7 +82,9 @@ async def test_the_schedules_page_shows_the_schedule(tmp_path: Path) -> None:
     async with dev_server_with_ui(tmp_path) as (client, ui):
         await create_schedule(client, made, "rita", "overseer")
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = await playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+            )
             page = await browser.new_page(viewport={"width": 1400, "height": 900})
             await page.goto(f"{ui}/namespaces/default/schedules")
             await _text_shown(page, "weekly-report")

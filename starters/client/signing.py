@@ -19,16 +19,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import BaseModel, Field, ValidationError
 
-from contracts.approvals import ApprovalRequest, Decision
+from contracts.approvals import ApprovalRequest, Decision, signed_bytes
 from contracts.errors import OverseerError, validation_problem
-from contracts.hashing import action_hash
 from contracts.identity import ActorId
 from contracts.signing import (
     DecisionSignature,
     SignedVerdict,
     key_text,
     signature_text,
-    signed_message,
 )
 from contracts.strict import Name
 
@@ -125,11 +123,6 @@ class SigningKey:
         # Signed in full: the short form (3.1) names no run.
         decision = decision.model_copy(update={"action_id": request.action_id})
         issued = int(now if now is not None else time.time())
-        edited = (
-            action_hash(request.tool, decision.edited_args)
-            if decision.edited_args is not None
-            else None
-        )
         unsigned = DecisionSignature(
             key_id=self.key_id,
             issued_at=issued,
@@ -138,15 +131,7 @@ class SigningKey:
             groups=sorted(groups or []),
             value="A" * 86,
         )
-        message = signed_message(
-            action_id=decision.action_id,
-            args_sha256=decision.args_sha256,
-            verdict=verdict,
-            edited_sha256=edited,
-            approver=decision.approver,
-            reason=decision.reason,
-            signature=unsigned,
-        )
+        message = signed_bytes(decision, verdict, request.tool, unsigned)
         value = signature_text(self.private.sign(message))
         return decision.model_copy(
             update={"signature": unsigned.model_copy(update={"value": value})}

@@ -10,8 +10,7 @@ from datetime import datetime
 
 from temporalio import workflow
 
-from contracts.approvals import ApprovalRequest, Decision
-from contracts.hashing import action_hash
+from contracts.approvals import ApprovalRequest, Decision, signed_bytes
 from contracts.signing import (
     SIGNATURE_CLOCK_SKEW_SECONDS,
     SIGNATURE_MAX_LIFETIME_SECONDS,
@@ -20,7 +19,6 @@ from contracts.signing import (
     SignedVerdict,
     key_bytes,
     signature_bytes,
-    signed_message,
 )
 
 with workflow.unsafe.imports_passed_through():
@@ -72,20 +70,7 @@ class DecisionVerifier:
                 raise SignatureRefused(
                     f"key {signature.key_id!r} is a personal key and cannot vouch for groups"
                 )
-        edited = (
-            action_hash(request.tool, decision.edited_args)
-            if decision.edited_args is not None
-            else None
-        )
-        message = signed_message(
-            action_id=decision.action_id,
-            args_sha256=decision.args_sha256,
-            verdict=verdict,
-            edited_sha256=edited,
-            approver=decision.approver,
-            reason=decision.reason,
-            signature=signature,
-        )
+        message = signed_bytes(decision, verdict, request.tool, signature)
         try:
             public = self._public_key(signature.key_id, key)
             public.verify(signature_bytes(signature.value), message)
