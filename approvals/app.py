@@ -3,7 +3,6 @@
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from fastapi import FastAPI
 from temporalio.client import Client
@@ -13,21 +12,11 @@ from approvals.auth import Authenticator
 from approvals.config import ServiceConfig
 from approvals.desk import ApprovalDesk
 from approvals.inbox import router as inbox_router
+from approvals.service import Service
 from approvals.slack import check_slack
 from approvals.slack import router as slack_router
 from starters.client.connection import connect
 from starters.client.signing import SigningKey
-
-
-@dataclass
-class Service:
-    """What every route needs; on `app.state.service`."""
-
-    config: ServiceConfig
-    desk: ApprovalDesk
-    authenticator: Authenticator
-    # Keys session cookies and CSRF tokens.
-    session_secret: bytes
 
 
 def session_secret(config: ServiceConfig) -> bytes:
@@ -66,8 +55,3 @@ def create_app(config: ServiceConfig, client: Client | None = None) -> FastAPI:
     app.include_router(slack_router)  # Slack interactive callbacks
     app.include_router(inbox_router)  # the web inbox
     return app
-
-
-def service(app: FastAPI) -> Service:
-    found: Service = app.state.service
-    return found

@@ -42,7 +42,7 @@ from approvals.visitor import Visitor, post_problem, service, to_login, visitor
 from contracts.errors import OverseerError, one_line, validation_problem
 
 if TYPE_CHECKING:  # app.py includes this router: importing it here would be a cycle
-    from approvals.app import Service
+    from approvals.service import Service
 
 router = APIRouter(include_in_schema=False)
 

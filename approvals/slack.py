@@ -25,7 +25,7 @@ from contracts.approvals import DecisionReceipt
 from contracts.errors import OverseerError, one_line
 
 if TYPE_CHECKING:
-    from approvals.app import Service
+    from approvals.service import Service
 
 log = logging.getLogger(__name__)
 router = APIRouter()

@@ -25,7 +25,7 @@ from approvals.sessions import (
 from contracts.errors import one_line
 
 if TYPE_CHECKING:  # app.py includes the inbox's router: importing it here would be a cycle
-    from approvals.app import Service
+    from approvals.service import Service
 
 # A browser id outlives no session: a day is plenty to fill in the login form.
 BROWSER_ID_SECONDS = 24 * 3600
