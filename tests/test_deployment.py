@@ -28,6 +28,8 @@ def test_docker_compose_config_is_valid() -> None:
         "overseer-worker",
         "worker-payments",
         "approvals",
+        "minio",
+        "minio-bucket",
     }
     assert services["temporal"]["environment"]["DB"] == "postgres12"
     worker = services["overseer-worker"]
@@ -36,6 +38,12 @@ def test_docker_compose_config_is_valid() -> None:
     assert worker["command"] == [*json_logs, "--config", "deploy/worker.yaml"]
     assert worker["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
     assert (REPO / "Dockerfile").is_file()
+    # Workers share nothing but Temporal and the object store (MinIO, its bucket made first).
+    for name in ("overseer-worker", "worker-payments"):
+        assert services[name]["environment"]["OVERSEER_ARTIFACTS"] == "s3://overseer/artifacts"
+        assert services[name]["environment"]["OVERSEER_S3_ENDPOINT"] == "http://minio:9000"
+        assert "minio-bucket" in services[name]["depends_on"]
+        assert not any(".overseer" in str(volume) for volume in services[name]["volumes"])
     payments = services["worker-payments"]
     assert payments["command"] == [*json_logs, "--config", "deploy/worker-payments.yaml"]
     # Only the payments workers hold the payments credentials.

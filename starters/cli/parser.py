@@ -15,6 +15,7 @@ from starters.cli.arguments import (
     name_arg,
     reason_arg,
 )
+from starters.cli.artifact_commands import add_artifacts_commands
 from starters.cli.commands import (
     cmd_artifact,
     cmd_cancel,
@@ -310,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_governance_commands(sub)
     add_queue_commands(sub)
     add_schedule_commands(sub)
+    add_artifacts_commands(sub)
     add_release_commands(sub)
     add_approvals_commands(sub)
     add_deploy_commands(sub)

@@ -1,0 +1,1 @@
+"""Artifact stores beside the directory store of activities/artifacts.py."""
