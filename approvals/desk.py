@@ -7,6 +7,7 @@ also verifies the service's signature; the service never trusts itself alone.
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -21,7 +22,7 @@ from contracts.errors import OverseerError
 from contracts.events import RunEvent
 from contracts.redaction import redact
 from contracts.snapshot import RunSnapshot
-from starters.client.listing import WAITING_FOR_APPROVAL
+from starters.client.listing import WAITING_FOR_APPROVAL, quoted
 from starters.client.runs import RunClient
 from starters.client.signing import SigningKey
 
@@ -29,6 +30,10 @@ Verdict = Literal["approved", "rejected"]
 # Snapshots queried at once when the inbox is refreshed.
 QUERY_CONCURRENCY = 32
 RECENT_EVENTS = 10
+# A listing waits this long for a run's snapshot; a run that does not answer (its workers
+# down) is left out of listings, and asked again after SILENT_RETRY_SECONDS.
+LISTING_QUERY_SECONDS = 2.0
+SILENT_RETRY_SECONDS = 60.0
 
 
 class Forbidden(OverseerError):
@@ -103,6 +108,10 @@ class ApprovalDesk:
         self._signer = signer
         # Snapshots by run id, reused while the run's listed pending actions are the same.
         self._cache: dict[str, _Cached] = {}
+        # Runs that did not answer a listing's query in time (no worker serving them?): when
+        # we asked, and what visibility listed then. Asked again after SILENT_RETRY_SECONDS,
+        # or at once when their pending actions change, so they never slow every listing.
+        self._silent: dict[str, tuple[float, tuple[str, ...]]] = {}
 
     @property
     def client(self) -> Client:
@@ -117,7 +126,7 @@ class ApprovalDesk:
     ) -> list[PendingApproval]:
         """Every action waiting for a decision, oldest first, optionally filtered."""
         now = datetime.now(UTC)
-        snapshots = await self._waiting_snapshots()
+        snapshots = await self._waiting_snapshots(agent)
         items = [
             _pending(snapshot, request, now)
             for snapshot in snapshots
@@ -178,30 +187,48 @@ class ApprovalDesk:
         self._cache.pop(run_id, None)
         return receipt
 
-    async def _waiting_snapshots(self) -> list[RunSnapshot]:
+    async def _waiting_snapshots(self, agent: str | None) -> list[RunSnapshot]:
+        query = WAITING_FOR_APPROVAL
+        if agent is not None:  # filtered by visibility: other agents' runs are not asked
+            query += f" AND {sa.AGENT.name} = {quoted(agent)}"
         waiting: dict[str, tuple[str, ...]] = {}
-        async for execution in self._client.list_workflows(WAITING_FOR_APPROVAL):
+        async for execution in self._client.list_workflows(query):
             pending = execution.typed_search_attributes.get(sa.PENDING_ACTIONS) or []
             waiting[execution.id] = tuple(pending)
-        for gone in set(self._cache) - set(waiting):
-            del self._cache[gone]
+        if agent is None:  # a whole listing: what is not listed any more is gone
+            for gone in set(self._cache) - set(waiting):
+                del self._cache[gone]
+        clock = time.monotonic()
         stale = [
             run_id
             for run_id, pending in waiting.items()
-            if (cached := self._cache.get(run_id)) is None or cached.pending != pending
+            if ((cached := self._cache.get(run_id)) is None or cached.pending != pending)
+            and not self._still_silent(run_id, pending, clock)
         ]
         limit = asyncio.Semaphore(QUERY_CONCURRENCY)
 
         async def refresh(run_id: str) -> None:
             async with limit:
                 try:
-                    snapshot = await RunClient(self._client, run_id).snapshot()
+                    snapshot = await asyncio.wait_for(
+                        RunClient(self._client, run_id).snapshot(), LISTING_QUERY_SECONDS
+                    )
+                except TimeoutError:
+                    self._silent[run_id] = (time.monotonic(), waiting[run_id])
+                    return
                 except OverseerError:
                     return  # ended between the listing and the query
+                self._silent.pop(run_id, None)
                 self._cache[run_id] = _Cached(waiting[run_id], snapshot)
 
         await asyncio.gather(*(refresh(run_id) for run_id in stale))
         return [self._cache[run_id].snapshot for run_id in waiting if run_id in self._cache]
+
+    def _still_silent(self, run_id: str, pending: tuple[str, ...], clock: float) -> bool:
+        silent = self._silent.get(run_id)
+        return (
+            silent is not None and silent[1] == pending and clock - silent[0] < SILENT_RETRY_SECONDS
+        )
 
 
 def _find(snapshot: RunSnapshot, action_id: str) -> ApprovalRequest:

@@ -199,8 +199,10 @@ async def test_backfill_runs_the_missed_times(
         await backfill_schedule(client, "hourly", end - timedelta(hours=3), end, None)
         runs = await _closed_runs(client, "hourly", 3)
         goals = {(await snapshot(_handle(client, run))).goal for run in runs}
-        expected = {f"hour {end - timedelta(hours=h):%Y-%m-%dT%H:00:00Z}" for h in (1, 2, 3)}
-        assert expected <= goals
+        # The firings in the window (its ends included or not, as the server counts them),
+        # each run's goal filled with its own scheduled time: never now's.
+        window = {f"hour {end - timedelta(hours=h):%Y-%m-%dT%H:00:00Z}" for h in range(4)}
+        assert len(goals) >= 3 and goals <= window, (goals, window)
     finally:
         await delete_schedule(client, "hourly")
 
