@@ -3,28 +3,33 @@
 Imports contracts only; workflows read declarations from here, never the reverse."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from activities.broadcast import broadcast_kill_switches
-from activities.ending import request_own_cancel
-from activities.llm import ModelActivities
-from activities.mcp.call import call_mcp_tool
-from activities.references import ReferenceActivities
-from activities.run_log import RunLogActivities
-from activities.run_queue import join_run_queue
-from activities.schedules import pause_if_failing, previous_run
-from activities.tools.activity import tool_activities
-from activities.tools.declare import declare_tools, declare_tools_routed
-from activities.tools.routes import ToolRoutes
+if TYPE_CHECKING:
+    from activities.llm import ModelActivities
+    from activities.tools.routes import ToolRoutes
 
 
 def all_activities(
-    models: ModelActivities, routes: ToolRoutes | None = None
+    models: "ModelActivities", routes: "ToolRoutes | None" = None
 ) -> list[Callable[..., Any]]:
     """Every activity of a worker; the user's tools must be loaded first
     (activities.tools.registry.load_installed_tools). A tool routed to a pool by its name is
     left out: only that pool's workers run it. (A tool routed by its MCP server or its agent
     stays: other servers and agents use the same activity.)"""
+    # Imported here, not with the package: the CLI imports one activities module (the
+    # artifact store) and must not pay for every provider, MCP client and tool.
+    from activities.broadcast import broadcast_kill_switches
+    from activities.ending import request_own_cancel
+    from activities.mcp.call import call_mcp_tool
+    from activities.references import ReferenceActivities
+    from activities.run_log import RunLogActivities
+    from activities.run_queue import join_run_queue
+    from activities.schedules import pause_if_failing, previous_run
+    from activities.tools.activity import tool_activities
+    from activities.tools.declare import declare_tools, declare_tools_routed
+    from activities.tools.routes import ToolRoutes
+
     routes = routes or ToolRoutes()
     references = ReferenceActivities(models.store)  # the same store as the model calls
     return [

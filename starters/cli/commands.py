@@ -35,7 +35,6 @@ from workers.config import load_worker_config
 from workers.log_format import configure_logging
 from workers.namespace_setup import ensure_search_attributes
 from workers.telemetry import metrics_runtime
-from workers.worker import build_workers, run_until_signalled
 
 
 async def cmd_server(args: argparse.Namespace) -> int:
@@ -68,6 +67,9 @@ async def cmd_server(args: argparse.Namespace) -> int:
 
 
 async def cmd_worker(args: argparse.Namespace) -> int:
+    # Imported here: every activity, provider and MCP client, which only a worker needs.
+    from workers.worker import build_workers, run_until_signalled
+
     configure_logging(args.log_format)
     runtime = metrics_runtime(args.metrics_port) if args.metrics_port else None
     client = await connect(runtime)

@@ -18,7 +18,6 @@ from starters.client.connection import connect
 from starters.client.runs import RunClient, start_run
 from starters.server import ServerAddress, embedded_server
 from workers.namespace_setup import ensure_search_attributes
-from workers.worker import build_worker
 
 DEMO_AGENT = Path(__file__).resolve().parents[2] / "agents" / "demo.yaml"
 DEMO_GOAL = "Summarize the open release items into out/report.md"
@@ -38,6 +37,10 @@ async def run_demo(
         print(("Started" if started else "Reusing") + f" Temporal at {address}")
         client = await connect()
         await ensure_search_attributes(client)
+        # Imported here: the worker (every activity, provider and MCP client) is the demo's
+        # alone; other commands start faster without it.
+        from workers.worker import build_worker
+
         async with build_worker(client, task_queue):
             run_id, _ = await start_run(client, DEMO_AGENT, goal, getpass.getuser(), task_queue)
             print(

@@ -2,13 +2,15 @@
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from starters.cli.arguments import OneLineParser, bounded_int
 from starters.cli.eval_view import comparison, pass_table
 from starters.client.connection import connect, task_queue
-from starters.client.evaluation.report import SuiteReport, write_report
-from starters.client.evaluation.suite_run import run_suite
 from starters.files.eval_suite import load_suite
+
+if TYPE_CHECKING:
+    from starters.client.evaluation.report import SuiteReport
 
 # The pass rate fell below the suite's threshold (1 stays an error of the command itself).
 BELOW_THRESHOLD = 3
@@ -53,13 +55,19 @@ def add_eval_command(sub: "argparse._SubParsersAction[OneLineParser]") -> None:
     p.set_defaults(handler=cmd_eval)
 
 
-async def _evaluate(args: argparse.Namespace, agent: Path | None) -> SuiteReport:
+async def _evaluate(args: argparse.Namespace, agent: Path | None) -> "SuiteReport":
+    # Imported when a suite runs: pydantic-evals takes most of a second to import, which
+    # every other `overseer` command would pay.
+    from starters.client.evaluation.suite_run import run_suite
+
     suite = load_suite(args.suite, agent)
     client = await connect()
     return await run_suite(client, suite, task_queue(), args.concurrency, args.workdir)
 
 
-def _write(args: argparse.Namespace, reports: list[SuiteReport]) -> None:
+def _write(args: argparse.Namespace, reports: list["SuiteReport"]) -> None:
+    from starters.client.evaluation.report import write_report
+
     if args.json is not None:
         text = reports[0].to_json() if len(reports) == 1 else _pair_json(reports)
         write_report(args.json, text)
@@ -67,7 +75,7 @@ def _write(args: argparse.Namespace, reports: list[SuiteReport]) -> None:
         write_report(args.junit, reports[-1].to_junit())
 
 
-def _pair_json(reports: list[SuiteReport]) -> str:
+def _pair_json(reports: list["SuiteReport"]) -> str:
     old, new = reports
     return f'{{"old": {old.to_json()},\n"new": {new.to_json()}}}'
 
