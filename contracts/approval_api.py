@@ -10,9 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from contracts.approvals import check_edited_args
 from contracts.events import RunEvent
-from contracts.hashing import canonical_json
-from contracts.limits import EDITED_ARGS_MAX_BYTES
 from contracts.strict import Reason, Sha256Hex, StrictBody
 
 
@@ -59,12 +58,7 @@ class ApproveBody(RejectBody):
 
     @model_validator(mode="after")
     def _edits_bounded(self) -> "ApproveBody":
-        if self.edited_args is not None:
-            size = len(canonical_json(self.edited_args).encode())
-            if size > EDITED_ARGS_MAX_BYTES:
-                raise ValueError(
-                    f"edited_args is {size} bytes of JSON, more than {EDITED_ARGS_MAX_BYTES}"
-                )
+        check_edited_args(self.edited_args)
         return self
 
 

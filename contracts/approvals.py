@@ -62,13 +62,19 @@ class Decision(StrictBody):
 
     @model_validator(mode="after")
     def _edits_bounded(self) -> "Decision":
-        if self.edited_args is not None:
-            size = len(canonical_json(self.edited_args).encode())
-            if size > EDITED_ARGS_MAX_BYTES:
-                raise ValueError(
-                    f"edited_args is {size} bytes of JSON, more than {EDITED_ARGS_MAX_BYTES}"
-                )
+        check_edited_args(self.edited_args)
         return self
+
+
+def check_edited_args(edited_args: dict[str, Any] | None) -> None:
+    """ValueError when an approver's edited arguments are larger than the limit: for every
+    body that carries them (this update, the approval service's API)."""
+    if edited_args is not None:
+        size = len(canonical_json(edited_args).encode())
+        if size > EDITED_ARGS_MAX_BYTES:
+            raise ValueError(
+                f"edited_args is {size} bytes of JSON, more than {EDITED_ARGS_MAX_BYTES}"
+            )
 
 
 def signed_bytes(

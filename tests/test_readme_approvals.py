@@ -63,7 +63,8 @@ def test_the_policy_example_loads() -> None:
 
 
 async def _run(env: dict[str, str], line: str, cwd: Path) -> str:
-    argv = [os.path.expanduser(part) for part in shlex.split(line)]
+    # `~` as a shell would expand it, with this command's HOME.
+    argv = [env["HOME"] + part[1:] if part.startswith("~/") else part for part in shlex.split(line)]
     assert argv[0] == "overseer", line
     process = await asyncio.create_subprocess_exec(
         venv_binary("overseer"),
@@ -114,69 +115,61 @@ async def test_the_commands_approve_through_the_service_and_with_a_personal_key(
         "OVERSEER_TASK_QUEUE": worker.task_queue,
     }
     cli.pop("XDG_CONFIG_HOME", None)
-    os_home = os.environ.get("HOME")
-    os.environ["HOME"] = str(home)  # so `~` in the README's commands means this home
+    made = await _run(cli, commands[0], tmp_path)
+    assert "decision_keys:" in made
+    token_out = await _run(cli, commands[1], tmp_path)
+    token = re.search(r"ovr_[A-Za-z0-9_-]+", token_out)
+    assert token is not None, token_out
+    service = SigningKey.load(tmp_path / "deploy" / "approvals-key.json")
+
+    serve = [*shlex.split(commands[2]), "--port", str(port)]
+    server = await asyncio.create_subprocess_exec(
+        venv_binary("overseer"),
+        *serve[1:],
+        env=cli,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
-        made = await _run(cli, commands[0], tmp_path)
-        assert "decision_keys:" in made
-        token_out = await _run(cli, commands[1], tmp_path)
-        token = re.search(r"ovr_[A-Za-z0-9_-]+", token_out)
-        assert token is not None, token_out
-        service = SigningKey.load(tmp_path / "deploy" / "approvals-key.json")
-
-        serve = [*shlex.split(commands[2]), "--port", str(port)]
-        server = await asyncio.create_subprocess_exec(
-            venv_binary("overseer"),
-            *serve[1:],
-            env=cli,
-            cwd=tmp_path,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        try:
-            async with asyncio.timeout(30), httpx.AsyncClient() as http:
-                while True:  # each try is a round trip; the timeout bounds the wait
-                    try:
-                        if (await http.get(f"{base}/login")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        assert server.returncode is None, "the service stopped"
-            policy = PolicySpec(
-                approvers=["alice"],
-                require_signed_decisions=True,
-                decision_keys={service.key_id: {"public_key": service.public_key}},
-            )
-            via_service = await _waiting_run(client, worker, tmp_path / "a", policy)
-            exported = shlex.split(commands[3].removeprefix("export "))
-            variables = dict(item.split("=", 1) for item in exported)
-            assert variables["OVERSEER_APPROVALS_TOKEN"] == "ovr_..."
-            variables["OVERSEER_APPROVALS_TOKEN"] = token.group(0)
-            variables["OVERSEER_APPROVALS_URL"] = base
-            approved = await _run(
-                {**cli, **variables}, commands[4].replace("RUN", via_service.id), tmp_path
-            )
-            assert "as alice" in approved
-            _, final = await closed(via_service)
-            assert final.state is RunState.COMPLETED
-            [decision] = [e for e in await events(via_service) if e.kind is EventKind.APPROVED]
-            assert decision.actor == "user:alice" and f"key:{service.key_id}" in decision.evidence
-        finally:
-            server.terminate()
-            await server.wait()
-
-        await _run(cli, commands[5], tmp_path)
-        personal = SigningKey.load(home / ".config" / "overseer" / "keys" / "alice-laptop.json")
+        async with asyncio.timeout(30), httpx.AsyncClient() as http:
+            while True:  # each try is a round trip; the timeout bounds the wait
+                try:
+                    if (await http.get(f"{base}/login")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    assert server.returncode is None, "the service stopped"
         policy = PolicySpec(
             approvers=["alice"],
             require_signed_decisions=True,
-            decision_keys={
-                personal.key_id: {"public_key": personal.public_key, "approver": "alice"}
-            },
+            decision_keys={service.key_id: {"public_key": service.public_key}},
         )
-        by_key = await _waiting_run(client, worker, tmp_path / "b", policy)
-        await _run(cli, commands[6].replace("RUN", by_key.id), tmp_path)
-        _, final = await closed(by_key)
+        via_service = await _waiting_run(client, worker, tmp_path / "a", policy)
+        exported = shlex.split(commands[3].removeprefix("export "))
+        variables = dict(item.split("=", 1) for item in exported)
+        assert variables["OVERSEER_APPROVALS_TOKEN"] == "ovr_..."
+        variables["OVERSEER_APPROVALS_TOKEN"] = token.group(0)
+        variables["OVERSEER_APPROVALS_URL"] = base
+        approved = await _run(
+            {**cli, **variables}, commands[4].replace("RUN", via_service.id), tmp_path
+        )
+        assert "as alice" in approved
+        _, final = await closed(via_service)
         assert final.state is RunState.COMPLETED
+        [decision] = [e for e in await events(via_service) if e.kind is EventKind.APPROVED]
+        assert decision.actor == "user:alice" and f"key:{service.key_id}" in decision.evidence
     finally:
-        if os_home is not None:
-            os.environ["HOME"] = os_home
+        server.terminate()
+        await server.wait()
+
+    await _run(cli, commands[5], tmp_path)
+    personal = SigningKey.load(home / ".config" / "overseer" / "keys" / "alice-laptop.json")
+    policy = PolicySpec(
+        approvers=["alice"],
+        require_signed_decisions=True,
+        decision_keys={personal.key_id: {"public_key": personal.public_key, "approver": "alice"}},
+    )
+    by_key = await _waiting_run(client, worker, tmp_path / "b", policy)
+    await _run(cli, commands[6].replace("RUN", by_key.id), tmp_path)
+    _, final = await closed(by_key)
+    assert final.state is RunState.COMPLETED

@@ -8,11 +8,13 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from contracts.release import ReleaseView
+from contracts.release import RELEASE_WORKFLOW, ReleaseView, release_workflow_id
 from contracts.states import RunState
 from starters.client.releases import ReleaseClient, takes_candidate
 from starters.client.runs import start_run
-from tests.helpers import closed
+from starters.files.agent_file import load_agent_file, run_spec
+from tests.helpers import closed, history_event_types
+from tests.test_decisions import refused
 from tests.test_readme_schedules import overseer
 
 STABLE = """\
@@ -141,3 +143,35 @@ async def test_promotion_makes_the_candidate_stable(
         tmp_path,
     )
     assert code != 0 and "not" in err and err.count("\n") == 1
+
+
+async def test_a_forged_candidate_is_refused_without_a_trace(
+    client: Client, worker: Worker, tmp_path: Path
+) -> None:
+
+    name = f"forged-{os.getpid()}"
+    handle = await client.start_workflow(
+        RELEASE_WORKFLOW,
+        ReleaseView(agent=name),
+        id=release_workflow_id(name),
+        task_queue=worker.task_queue,
+    )
+    body = {
+        "spec_json": "{not json",
+        "version": "v1",
+        "percent": 100.0,
+        "by": "mallory",
+        "reason": "x",
+    }
+    await handle.query("release")  # its first workflow task is done: history is still now
+    before = await history_event_types(handle)
+    assert "spec_json is not a run spec" in await refused(handle, "set_candidate", body)
+    other = STABLE.format(name="someone-else")
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "other.yaml").write_text(other)
+    agent, workspace = load_agent_file(tmp_path / "other.yaml")
+    spec = run_spec(agent, workspace, goal="g", requester="mallory", trace_id="")
+    body["spec_json"] = spec.model_dump_json()
+    assert "is agent 'someone-else'" in await refused(handle, "set_candidate", body)
+    assert await history_event_types(handle) == before
+    await handle.terminate("done")

@@ -8,9 +8,11 @@ the margin, the release halts itself: new runs go back to stable, and a note say
 
 from typing import Any
 
+from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from contracts.errors import validation_problem
 from contracts.release import (
     RELEASE_WORKFLOW,
     CandidateRequest,
@@ -21,6 +23,7 @@ from contracts.release import (
     SideFigures,
 )
 from contracts.schedules import UNSUCCESSFUL
+from contracts.spec import RunSpec
 from workflows.common.bodies import parse_update_body
 
 NOTES_KEPT = 50
@@ -65,6 +68,17 @@ class ReleaseWorkflow:
     @set_candidate.validator
     def _validate_candidate(self, body: Any) -> None:
         request = parse_update_body(CandidateRequest, body)
+        try:
+            candidate = RunSpec.model_validate_json(request.spec_json)
+        except ValidationError as error:
+            raise ApplicationError(
+                f"spec_json is not a run spec: {validation_problem(error)}", type="Refused"
+            ) from None
+        if candidate.agent != self._view.agent:
+            raise ApplicationError(
+                f"the candidate is agent {candidate.agent!r}, not {self._view.agent!r}",
+                type="Refused",
+            )
         if request.version == self._view.stable_version:
             raise ApplicationError(
                 f"{request.version} is already the stable version", type="Refused"

@@ -25,7 +25,6 @@ from temporalio.client import (
     ScheduleSpec,
     ScheduleState,
     ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
@@ -129,9 +128,13 @@ async def create_schedule(
     client: Client, definition: ScheduleDefinition, requester: str, task_queue: str
 ) -> None:
     schedule, memo = await _schedule(client, definition, requester, task_queue)
+    await _create(client, definition.name, schedule, memo)
+
+
+async def _create(client: Client, name: str, schedule: Schedule, memo: dict[str, Any]) -> None:
     try:
         await client.create_schedule(
-            definition.name,
+            name,
             schedule,
             memo=memo,
             search_attributes=TypedSearchAttributes(
@@ -140,10 +143,10 @@ async def create_schedule(
         )
     except ScheduleAlreadyRunningError:
         raise OverseerError(
-            f"schedule {definition.name!r} exists: change it with `overseer schedule update`"
+            f"schedule {name!r} exists: change it with `overseer schedule update`"
         ) from None
     except RPCError as error:
-        raise _problem(definition.name, error) from None
+        raise _problem(name, error) from None
 
 
 async def stored_definition(client: Client, name: str) -> ScheduleDefinition:
@@ -161,32 +164,24 @@ async def stored_definition(client: Client, name: str) -> ScheduleDefinition:
 async def update_schedule(
     client: Client, definition: ScheduleDefinition, requester: str, task_queue: str
 ) -> None:
-    """Replace the schedule's action, timing and policy; its paused state and note stay."""
+    """Replace the schedule's action, timing and policy; its paused state and note stay.
+
+    A schedule's memo is set when it is created and no update changes it: when what the memo
+    says changes (almost every update), the schedule is made again (its runs stay listed
+    by OverseerSchedule); otherwise it is updated in place."""
     schedule, memo = await _schedule(client, definition, requester, task_queue)
-
-    def updated(current: ScheduleUpdateInput) -> ScheduleUpdate:
-        state = current.description.schedule.state
-        return ScheduleUpdate(
-            Schedule(
-                action=schedule.action,
-                spec=schedule.spec,
-                policy=schedule.policy,
-                state=ScheduleState(note=state.note, paused=state.paused),
-            )
-        )
-
     handle = client.get_schedule_handle(definition.name)
     try:
-        await handle.update(updated)
+        description = await handle.describe()
+        state = description.schedule.state
+        schedule.state = ScheduleState(note=state.note, paused=state.paused)
+        if (await description.memo()).get(MEMO_KEY) == json.loads(json.dumps(memo[MEMO_KEY])):
+            await handle.update(lambda _: ScheduleUpdate(schedule))
+            return
+        await handle.delete()
     except RPCError as error:
         raise _problem(definition.name, error) from None
-    # The memo is the schedule's own, set at creation: recreate only if it changed.
-    description = await handle.describe()
-    if (await description.memo()).get(MEMO_KEY) != json.loads(json.dumps(memo[MEMO_KEY])):
-        paused, note = description.schedule.state.paused, description.schedule.state.note
-        await handle.delete()
-        schedule.state = ScheduleState(note=note, paused=paused)
-        await client.create_schedule(definition.name, schedule, memo=memo)
+    await _create(client, definition.name, schedule, memo)
 
 
 def _handle(client: Client, name: str) -> ScheduleHandle:
