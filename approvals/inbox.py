@@ -55,6 +55,19 @@ def refused(message: str, who: Visitor | None, status_code: int) -> Response:
     return render("error.html", status_code, message=message, visitor=who)
 
 
+async def posted(request: Request) -> tuple[Visitor, dict[str, str] | Response]:
+    """Who posts and their form, or the refusal: a form that does not read (400), or one
+    without this session's CSRF token or from another origin (403). Every POST starts here."""
+    who = await visitor(request)
+    try:
+        form = await read_form(request)
+    except BadForm as error:
+        return who, refused(str(error), who, 400)
+    if problem := post_problem(request, who, form):
+        return who, refused(problem, who, 403)
+    return who, form
+
+
 # --- login and logout ---------------------------------------------------------------
 
 
@@ -78,13 +91,9 @@ async def login_check(request: Request) -> Response:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    who = await visitor(request)
-    try:
-        form = await read_form(request)
-    except BadForm as error:
-        return refused(str(error), who, 400)
-    if problem := post_problem(request, who, form):
-        return refused(problem, who, 403)
+    who, form = await posted(request)
+    if isinstance(form, Response):
+        return form
     target = safe_next(form.get("next"))
     try:
         token = login_token(form)
@@ -101,13 +110,9 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    who = await visitor(request)
-    try:
-        form = await read_form(request)
-    except BadForm as error:
-        return refused(str(error), who, 400)
-    if problem := post_problem(request, who, form):
-        return refused(problem, who, 403)
+    who, form = await posted(request)
+    if isinstance(form, Response):
+        return form
     response = RedirectResponse("/login", status_code=303)
     who.cookies.clear(response, SESSION_COOKIE)
     return response
@@ -243,13 +248,9 @@ async def show_action(request: Request, run_id: str, action_id: str) -> Response
 
 @router.post("/runs/{run_id}/actions/{action_id}")
 async def decide_action(request: Request, run_id: str, action_id: str) -> Response:
-    who = await visitor(request)
-    try:
-        form = await read_form(request)
-    except BadForm as error:
-        return refused(str(error), who, 400)
-    if problem := post_problem(request, who, form):
-        return refused(problem, who, 403)
+    who, form = await posted(request)
+    if isinstance(form, Response):
+        return form
     if who.identity is None:
         return refused("log in first: your session has ended", who, 401)
     if problem := _names_problem(run_id, action_id):
