@@ -140,7 +140,7 @@ async def measure(bench: Bench, folder: Path, waiting: int, decisions: int) -> l
             ),
         ]
 
-    return await bench._run_with_workers(work)
+    return await bench.run_with_workers(work)
 
 
 async def scheduled_after_last(handle: WorkflowHandle[Any, Any], sent: datetime) -> float:

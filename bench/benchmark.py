@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
@@ -85,13 +87,22 @@ class Row:
 class WorkerProcess:
     """A worker subprocess whose CPU time and memory we can read."""
 
-    def __init__(self, command: list[str], address: str, queue: str, workspace: Path) -> None:
+    def __init__(
+        self,
+        command: list[str],
+        address: str,
+        queue: str,
+        workspace: Path,
+        settings: dict[str, str] | None = None,
+    ) -> None:
         env = {**os.environ, "TEMPORAL_ADDRESS": address, "OVERSEER_TASK_QUEUE": queue}
         # The sandbox imports the workflow module afresh for every run: without bytecode
         # caches (PYTHONDONTWRITEBYTECODE, set on this machine) that is a compile per run,
         # which a deployed worker (pip-installed, .pyc present) never pays.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["OVERSEER_ARTIFACTS"] = str(workspace / "artifacts")
+        env.update(settings or {})
+        self.queue = queue
         self.process = subprocess.Popen(
             command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -144,9 +155,11 @@ class Bench:
         workspace: Path,
         server_pid: int,
         profile: Path | None = None,
+        profile_bare: bool = False,
     ) -> None:
         self.server_pid = server_pid
         self.profile = profile
+        self.profile_bare = profile_bare
         self.client = client
         self.address = address
         self.workspace = workspace
@@ -183,6 +196,22 @@ class Bench:
             )
         return handles
 
+    async def workers_ready(self, workers: list[WorkerProcess], within: float = 60) -> None:
+        """Wait until each worker polls its task queue (the server lists it as a poller)."""
+        deadline = time.monotonic() + within
+        for worker in workers:
+            request = DescribeTaskQueueRequest(
+                namespace=self.client.namespace,
+                task_queue=TaskQueue(name=worker.queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )
+            while not (await self.client.workflow_service.describe_task_queue(request)).pollers:
+                if worker.process.poll() is not None:
+                    raise RuntimeError(f"the worker for {worker.queue} exited")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no worker polled {worker.queue} in {within} s")
+                await asyncio.sleep(0.2)
+
     async def server_idle(self, within: float = 30) -> None:
         """Wait until the server uses under 10 % of a core (visibility writes and other
         background work after a batch), for up to `within` seconds."""
@@ -201,26 +230,38 @@ class Bench:
                 raise TimeoutError(f"fewer than {runs} runs waited for approval in {within} s")
             await asyncio.sleep(1)
 
+    async def batch(
+        self, worker: WorkerProcess, queue: str, runs: int, bare: bool
+    ) -> tuple[float, float, float]:
+        """One batch of one-tool runs (or the bare workflow's three activities): runs per
+        second, and the worker's and the server's CPU milliseconds per run."""
+        await self.server_idle()  # the last batch's closing work is not this one's
+        cpu, server_cpu = worker.cpu_seconds(), cpu_seconds(self.server_pid)
+        began = time.perf_counter()
+        if bare:
+            handles = await self.start_bare(queue, runs, 3, "x", False)
+        else:
+            # Each run its own goal, as real runs have: the artifact store then stores each
+            # run's conversation, instead of finding the first run's bytes already there.
+            handles = await self.start_runs(
+                queue,
+                [
+                    spec(self.workspace, ONE_TOOL, goal=f"benchmark {uuid.uuid4().hex}")
+                    for _ in range(runs)
+                ],
+            )
+        await asyncio.gather(*(h.result() for h in handles))
+        elapsed = time.perf_counter() - began
+        return (
+            runs / elapsed,
+            (worker.cpu_seconds() - cpu) / runs * 1000,
+            (cpu_seconds(self.server_pid) - server_cpu) / runs * 1000,
+        )
+
     async def throughput(self, runs: int, rounds: int) -> list[Row]:
         async def measure(side: str, queue: str) -> tuple[float, float, float]:
-            """Runs per second, worker and server CPU ms per run, for one batch."""
             worker = self.bare_worker if side == "bare" else self.overseer_worker
-            await self.server_idle()  # the last batch's closing work is not this one's
-            cpu, server_cpu = worker.cpu_seconds(), cpu_seconds(self.server_pid)
-            began = time.perf_counter()
-            if side == "bare":
-                handles = await self.start_bare(queue, runs, 3, "x", False)
-            else:
-                handles = await self.start_runs(
-                    queue, [spec(self.workspace, ONE_TOOL) for _ in range(runs)]
-                )
-            await asyncio.gather(*(h.result() for h in handles))
-            elapsed = time.perf_counter() - began
-            return (
-                runs / elapsed,
-                (worker.cpu_seconds() - cpu) / runs * 1000,
-                (cpu_seconds(self.server_pid) - server_cpu) / runs * 1000,
-            )
+            return await self.batch(worker, queue, runs, bare=side == "bare")
 
         async def work(queue_o: str, queue_b: str) -> list[Row]:
             rows = []
@@ -258,34 +299,41 @@ class Bench:
             rows.append(Row("server CPU per run", timings["overseer"][2], timings["bare"][2], "ms"))
             return rows
 
-        return await self._run_with_workers(work)
+        return await self.run_with_workers(work)
 
-    async def _run_with_workers(
-        self, work: Callable[[str, str], Awaitable[list[Row]]]
-    ) -> list[Row]:
+    async def run_with_workers(self, work: Callable[[str, str], Awaitable[list[Row]]]) -> list[Row]:
         queue_o, queue_b = f"o-{uuid.uuid4().hex[:6]}", f"b-{uuid.uuid4().hex[:6]}"
-        command = [str(SCRIPTS / "overseer"), "worker"]
+        overseer = [str(SCRIPTS / "overseer"), "worker"]
+        bare = [sys.executable, "-m", "bench.bare"]
         if self.profile:  # py-spy wraps the worker: its CPU figure then includes py-spy's
-            command = [
-                "py-spy",
-                "record",
-                "--format",
-                "speedscope",
-                "-o",
-                str(self.profile),
-                "--",
-                *command,
-            ]
-        self.overseer_worker = WorkerProcess(command, self.address, queue_o, self.workspace)
-        self.bare_worker = WorkerProcess(
-            [sys.executable, "-m", "bench.bare"], self.address, queue_b, self.workspace
-        )
-        await asyncio.sleep(3)  # both workers connect and start polling
+            if self.profile_bare:
+                bare = self.profiled(bare)
+            else:
+                overseer = self.profiled(overseer)
+        self.overseer_worker = WorkerProcess(overseer, self.address, queue_o, self.workspace)
+        self.bare_worker = WorkerProcess(bare, self.address, queue_b, self.workspace)
+        await self.workers_ready([self.overseer_worker, self.bare_worker])
         try:
             return await work(queue_o, queue_b)
         finally:
             self.overseer_worker.stop()
             self.bare_worker.stop()
+
+    def profiled(self, command: list[str]) -> list[str]:
+        assert self.profile
+        return [
+            "py-spy",
+            "record",
+            "--gil",  # samples that hold the GIL: CPU, not threads waiting on queues
+            "--rate",
+            "250",
+            "--format",
+            "raw" if self.profile.suffix == ".txt" else "speedscope",
+            "-o",
+            str(self.profile),
+            "--",
+            *command,
+        ]
 
     async def approval_latency(self, runs: int) -> list[Row]:
         async def work(queue_o: str, queue_b: str) -> list[Row]:
@@ -331,7 +379,7 @@ class Bench:
                 ),
             ]
 
-        return await self._run_with_workers(work)
+        return await self.run_with_workers(work)
 
     async def history_per_call(self) -> list[Row]:
         async def work(queue_o: str, queue_b: str) -> list[Row]:
@@ -384,7 +432,7 @@ class Bench:
             )
             return rows
 
-        return await self._run_with_workers(work)
+        return await self.run_with_workers(work)
 
     async def long_run(self, steps: int) -> list[Row]:
         async def work(queue_o: str, queue_b: str) -> list[Row]:
@@ -448,7 +496,7 @@ class Bench:
                 Row(f"{steps}-step run: wall time", elapsed, bare_elapsed, "s"),
             ]
 
-        return await self._run_with_workers(work)
+        return await self.run_with_workers(work)
 
     async def streaming(self, chunks: int = 400, gap: float = 0.01) -> list[Row]:
         os.environ.setdefault(KEY_ENV, "bench")  # the worker subprocess inherits it
@@ -481,7 +529,7 @@ class Bench:
                 ),
             ]
 
-        return await self._run_with_workers(work)
+        return await self.run_with_workers(work)
 
     async def waiting_fleet(self, runs: int, samples: int) -> list[Row]:
         async def work(queue_o: str, queue_b: str) -> list[Row]:
@@ -535,7 +583,7 @@ class Bench:
                 await asyncio.gather(*(h.terminate("benchmark done") for h in batch))
             return rows
 
-        return await self._run_with_workers(work)
+        return await self.run_with_workers(work)
 
 
 async def wait_waiting(handle: WorkflowHandle[Any, Any], within: float = 120) -> RunSnapshot:
@@ -621,14 +669,20 @@ async def main() -> int:
     parser.add_argument("--approvals", type=int, default=30)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--waiting", type=int, default=2000)
+    parser.add_argument("--soak-runs", type=int, default=10_000, help="runs per side in the soak")
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
     parser.add_argument(
         "--phases",
-        default="throughput,approvals,history,streaming,waiting-fleet,long-run",
+        default="throughput,artifacts,approvals,history,streaming,waiting-fleet,long-run,soak",
         help="comma-separated subset of the phases to run",
     )
     parser.add_argument(
-        "--profile", type=Path, help="record the Overseer worker with py-spy into this file"
+        "--profile",
+        type=Path,
+        help="record the Overseer worker with py-spy into this file (.txt: collapsed stacks)",
+    )
+    parser.add_argument(
+        "--profile-bare", action="store_true", help="record the bare worker instead"
     )
     args = parser.parse_args()
     address = ServerAddress("127.0.0.1", free_port())
@@ -640,36 +694,71 @@ async def main() -> int:
             stderr=subprocess.DEVNULL,
         )
         try:
-            await asyncio.sleep(5)
-            client = await Client.connect(address.target, data_converter=overseer_data_converter)
-            bench = Bench(client, address.target, workspace, server.pid, args.profile)
-            phases: dict[str, Callable[[], Awaitable[list[Row]]]] = {
-                "throughput": lambda: bench.throughput(args.runs, args.rounds),
-                "approvals": lambda: bench.approval_latency(args.approvals),
-                "history": bench.history_per_call,
-                "long-run": lambda: bench.long_run(args.steps),
-                "waiting-fleet": lambda: bench.waiting_fleet(args.waiting, 200),
-                "streaming": bench.streaming,
-            }
-            rows: list[Row] = []
-            for name in args.phases.split(","):
+            client = await connect_when_up(address.target)
+            bench = Bench(
+                client, address.target, workspace, server.pid, args.profile, args.profile_bare
+            )
+            phases = phase_table(bench, args)
+            chosen = args.phases.split(",")
+            for name in chosen:
                 if name not in phases:
                     parser.error(f"unknown phase {name!r} (known: {', '.join(phases)})")
+            for name in chosen:
                 print(f"... {name}", file=sys.stderr, flush=True)
-                rows += await phases[name]()
-                print(table(rows), file=sys.stderr, flush=True)  # so far, should a phase fail
+                rows = await phases[name]()
+                print(table(rows), flush=True)
+                # Written as each phase ends: a later phase failing loses nothing.
+                write_phase(args.out, name, rows)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
-    report = table(rows)
-    print(report)
-    args.out.write_text(
-        "# Benchmarks\n\n"
-        "`python -m bench.benchmark` on this project's machine (2 cores), one embedded "
-        "Temporal dev server, each side's worker in its own process. Ratios are Overseer / "
-        f"bare Temporal measured in the same run ({time.strftime('%Y-%m-%d')}).\n\n" + report + "\n"
-    )
     return 0
+
+
+def phase_table(
+    bench: Bench, args: argparse.Namespace
+) -> dict[str, Callable[[], Awaitable[list[Row]]]]:
+    from bench.artifact_cost import artifact_store_cost  # they import this module
+    from bench.soak import soak
+
+    return {
+        "throughput": lambda: bench.throughput(args.runs, args.rounds),
+        "artifacts": lambda: artifact_store_cost(bench, args.runs, args.rounds),
+        "approvals": lambda: bench.approval_latency(args.approvals),
+        "history": bench.history_per_call,
+        "streaming": bench.streaming,
+        "waiting-fleet": lambda: bench.waiting_fleet(args.waiting, 200),
+        "long-run": lambda: bench.long_run(args.steps),
+        "soak": lambda: soak(bench, args.soak_runs),
+    }
+
+
+async def connect_when_up(target: str, within: float = 60) -> Client:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return await Client.connect(target, data_converter=overseer_data_converter)
+        except RuntimeError:  # the server is not listening yet
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+def write_phase(out: Path, phase: str, rows: list[Row]) -> None:
+    """Replace this phase's table in `out` (the rest of the file, the prose included, is
+    kept); a phase not there yet goes before the prose."""
+    begin, end = f"<!-- bench:{phase} -->", f"<!-- /bench:{phase} -->"
+    block = f"{begin}\n### {phase} ({time.strftime('%Y-%m-%d')})\n\n{table(rows)}\n{end}"
+    text = out.read_text() if out.exists() else "# Benchmarks\n"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    elif "\n## " in text:
+        head, rest = text.split("\n## ", 1)
+        text = f"{head.rstrip()}\n\n{block}\n\n## {rest}"
+    else:
+        text = f"{text.rstrip()}\n\n{block}\n"
+    out.write_text(text)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""A real S3 HTTP API on localhost: moto's standalone server, as a subprocess, per session."""
+"""A real S3 HTTP API on localhost: moto's standalone server, as a subprocess (per test
+session, or for a benchmark)."""
 
 import socket
 import subprocess
@@ -6,6 +7,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,8 +55,9 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[S3Server]:
+@contextmanager
+def running_s3_server() -> Iterator[S3Server]:
+    """moto's server on a free port, until the block ends (tests, bench/artifact_cost.py)."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -68,6 +71,12 @@ def s3_server() -> Iterator[S3Server]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    with running_s3_server() as server:
+        yield server
 
 
 def _wait_until_up(server: S3Server, process: subprocess.Popen[bytes]) -> None:

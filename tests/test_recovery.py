@@ -176,7 +176,7 @@ async def test_an_oversized_result_fails_once_instead_of_retrying_forever(
         async for event in handle.fetch_history_events()
         if event.HasField("activity_task_started_event_attributes")
     ]
-    assert attempts == [1, 1, 1]  # tool declarations, the model call, the tool call: once each
+    assert attempts == [1, 1]  # the model call, the tool call: once each
 
 
 SCHEMA = {

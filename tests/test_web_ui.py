@@ -41,10 +41,12 @@ async def test_details_show_the_pending_approval_and_the_command_to_decide(
         Decision(action_id=request.action_id, args_sha256=request.args_sha256, approver="alice"),
     )
     await handle.result()
+    # The tool declarations are a local activity: its marker carries the summary.
     summaries = [
         json.loads(event.user_metadata.summary.data)
         async for event in handle.fetch_history_events()
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        if event.event_type
+        in (EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EventType.EVENT_TYPE_MARKER_RECORDED)
     ]
     assert summaries == [
         "declare tools: list_files, read_file, write_file",

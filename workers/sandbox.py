@@ -3,20 +3,23 @@
 The sandbox re-imports (and compiles) every module a workflow imports, for every workflow
 run, unless it is passed through. Contracts are pure pydantic models, activities are only
 read for declarations, and the workflows' helper modules hold no state: pass them through.
-The modules that define a workflow class stay sandboxed. The helper list is read off the
-`workflows` package, so it follows the code when modules move.
+The modules that define a workflow class stay sandboxed, and so does the agent run's own
+code (AgentRun, which AgentRunWorkflow hands every handler to). The helper list is read off
+the `workflows` package, so it follows the code when modules move.
 """
 
 import pkgutil
 
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker.workflow_sandbox import SandboxRestrictions
 
 import workflows
+from workers.lean_sandbox import LeanSandboxedWorkflowRunner
 from workflows.kill_switch import KillSwitchWorkflow
 from workflows.pipeline.pipeline import PipelineWorkflow
 from workflows.queue.run_queue import RunQueueWorkflow
 from workflows.release import ReleaseWorkflow
 from workflows.run.agent_run import AgentRunWorkflow
+from workflows.run.engine import AgentRun
 
 WORKFLOW_CLASSES = (
     AgentRunWorkflow,
@@ -25,7 +28,7 @@ WORKFLOW_CLASSES = (
     PipelineWorkflow,
     ReleaseWorkflow,
 )
-_SANDBOXED = frozenset(cls.__module__ for cls in WORKFLOW_CLASSES)
+_SANDBOXED = frozenset(cls.__module__ for cls in (*WORKFLOW_CLASSES, AgentRun))
 
 
 def workflow_helpers() -> tuple[str, ...]:
@@ -34,7 +37,7 @@ def workflow_helpers() -> tuple[str, ...]:
     return tuple(sorted(m.name for m in found if not m.ispkg and m.name not in _SANDBOXED))
 
 
-SANDBOX = SandboxedWorkflowRunner(
+SANDBOX = LeanSandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
         # cryptography verifies decision signatures (workflows.run.signatures); its Rust
         # extension may be initialized once per process, and it imports parts lazily.

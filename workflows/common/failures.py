@@ -29,3 +29,17 @@ def classify(error: ActivityError) -> str:
 def dead_letter_reason(subject: str, error: ActivityError) -> str:
     """E.g. `retries_exhausted: tool create_ticket: CHECK constraint failed: ...`."""
     return f"{classify(error)}: {subject}: {message_of(error)}"
+
+
+def local_failure_reason(subject: str, error: FailureError) -> str:
+    """The same for a local activity, whose failure reaches the workflow as the activity's
+    own error (an ApplicationError, a TimeoutError), not wrapped in an ActivityError."""
+    if isinstance(error, ActivityError):
+        return dead_letter_reason(subject, error)
+    if isinstance(error, TimeoutError):
+        kind = "timeout"
+    elif getattr(error, "non_retryable", False):
+        kind = "non_retryable"
+    else:
+        kind = "failed"
+    return f"{kind}: {subject}: {error.message}"

@@ -1,5 +1,5 @@
 """Waiting for a human's decision on one tool call: approval expiry (reject or block) and
-the run's wall-clock budget while it waits. A mixin of AgentRunWorkflow, used by the turn.
+the run's wall-clock budget while it waits. A part of AgentRun (engine.py), used by the turn.
 """
 
 from collections.abc import Callable
@@ -27,7 +27,7 @@ UNBOUNDED_WAIT = timedelta(days=7)
 
 
 class ApprovalWait(RunParts):
-    # Provided by the workflow class and its other mixins (for type checking only).
+    # Provided by the run (engine.py) and its other mixins (for type checking only).
     if TYPE_CHECKING:
 
         @property

@@ -4,7 +4,7 @@ signals of the same names (for tools that can only signal; a refused signal is r
 a `signal_rejected` event). Kill switches arrive as a signal from the kill-switch workflow.
 Decisions on pending actions (approve, reject) are in workflows/run/decisions.py.
 
-A mixin of AgentRunWorkflow, kept apart so the run loop reads on its own.
+A part of AgentRun (engine.py), kept apart so the run loop reads on its own.
 """
 
 import contextlib
@@ -33,13 +33,12 @@ CANCEL_REPLY_WAIT = timedelta(seconds=5)
 
 
 class RunControls(RunParts):
-    # Provided by the workflow class.
+    # Provided by the run (workflows/run/engine.py).
     def snapshot(self) -> RunSnapshot:
         raise NotImplementedError
 
     # -- updates (validated, synchronous) -------------------------------------------------
 
-    @workflow.update(name="cancel")
     async def cancel(self, body: Any) -> RunSnapshot:
         """Replies with the run as the cancel left it: ended (in this workflow task, unless
         it must undo irreversible steps first), or still winding down (`canceling`)."""
@@ -50,22 +49,18 @@ class RunControls(RunParts):
             )
         return self.snapshot()
 
-    @cancel.validator
-    def _validate_cancel(self, body: Any) -> None:
+    def validate_cancel(self, body: Any) -> None:
         parse_update_body(CancelRequest, body)
         self._check_not_ended()
 
-    @workflow.update(name="pause")
     def pause(self, body: Any) -> RunSnapshot:
         self._pause(parse_update_body(OperatorNote, body))
         return self.snapshot()
 
-    @pause.validator
-    def _validate_pause(self, body: Any) -> None:
+    def validate_pause(self, body: Any) -> None:
         parse_update_body(OperatorNote, body)
         self._check_pause()
 
-    @workflow.update(name="resume")
     async def resume(self, body: Any) -> RunSnapshot:
         """Replies with the state the run moves to, not the `blocked` it leaves."""
         held = self._blocked_reason if self._ledger.state is RunState.BLOCKED else None
@@ -78,47 +73,39 @@ class RunControls(RunParts):
             )
         return self.snapshot()
 
-    @resume.validator
-    def _validate_resume(self, body: Any) -> None:
+    def validate_resume(self, body: Any) -> None:
         parse_update_body(OperatorNote, body)
         self._check_resume()
 
-    @workflow.update(name="extend_budget")
     def extend_budget(self, body: Any) -> BudgetUsage:
         self._extend(parse_update_body(BudgetExtension, body))
         return self._budget.model_copy()
 
-    @extend_budget.validator
-    def _validate_extend_budget(self, body: Any) -> None:
+    def validate_extend_budget(self, body: Any) -> None:
         self._check_extension(parse_update_body(BudgetExtension, body))
 
     # -- the same as signals: loose body, validated here -----------------------------------
 
-    @workflow.signal(name="cancel")
     def cancel_signal(self, body: Any = None) -> None:
         self._signal_control(
             "cancel", body, CancelRequest, lambda _: self._check_not_ended(), self._request_cancel
         )
 
-    @workflow.signal(name="pause")
     def pause_signal(self, body: Any = None) -> None:
         self._signal_control(
             "pause", body, OperatorNote, lambda _: self._check_pause(), self._pause
         )
 
-    @workflow.signal(name="resume")
     def resume_signal(self, body: Any = None) -> None:
         self._signal_control(
             "resume", body, OperatorNote, lambda _: self._check_resume(), self._resume
         )
 
-    @workflow.signal(name="extend_budget")
     def extend_budget_signal(self, body: Any = None) -> None:
         self._signal_control(
             "extend_budget", body, BudgetExtension, self._check_extension, self._extend
         )
 
-    @workflow.signal(name="kill_switches")
     def kill_switches_signal(self, body: Any = None) -> None:
         """From the kill-switch workflow: the rules now in force (a newer version wins)."""
         try:
@@ -132,7 +119,6 @@ class RunControls(RunParts):
         rules = ", ".join(rule.key for rule in switches.rules) or "none"
         self._note(EventKind.KILL_SWITCHES, SYSTEM, f"kill switches in force: {rules}")
 
-    @workflow.signal(name="record_reset")
     def record_reset(self, body: Any = None) -> None:
         try:
             note = parse_body(ResetNote, body)

@@ -1,6 +1,6 @@
 """Decisions on pending actions: approve and reject, as updates (validated, answered
 synchronously; a refused update leaves no history) and as signals of the same names (a
-refused signal is recorded as a `signal_rejected` event). A mixin of AgentRunWorkflow.
+refused signal is recorded as a `signal_rejected` event). A part of AgentRun (engine.py).
 """
 
 from typing import Any
@@ -21,20 +21,16 @@ from workflows.run.parts import RunParts
 class RunDecisions(RunParts):
     # -- updates (validated, synchronous) -----------------------------------------------
 
-    @workflow.update(name="approve")
     async def approve(self, body: Any) -> DecisionReceipt:
         return await self._decide_when_open(self._decision_in(body), "approved")
 
-    @approve.validator
-    def _validate_approve(self, body: Any) -> None:
+    def validate_approve(self, body: Any) -> None:
         self._check_decision(self._decision_in(body), "approved")
 
-    @workflow.update(name="reject")
     async def reject(self, body: Any) -> DecisionReceipt:
         return await self._decide_when_open(self._decision_in(body), "rejected")
 
-    @reject.validator
-    def _validate_reject(self, body: Any) -> None:
+    def validate_reject(self, body: Any) -> None:
         self._check_decision(self._decision_in(body), "rejected")
 
     def _decision_in(self, body: Any) -> Decision:
@@ -42,11 +38,9 @@ class RunDecisions(RunParts):
 
     # -- the same as signals: loose body, validated here ---------------------------------
 
-    @workflow.signal(name="approve")
     def approve_signal(self, body: Any = None) -> None:
         self._signal_decision("approve", body, "approved")
 
-    @workflow.signal(name="reject")
     def reject_signal(self, body: Any = None) -> None:
         self._signal_decision("reject", body, "rejected")
 

@@ -1,4 +1,4 @@
-"""Handoffs inside a run, a mixin of AgentRunWorkflow.
+"""Handoffs inside a run, a part of AgentRun (engine.py).
 
 To a human: the run waits in `blocked` for a `human_input` update (validated: a refused one
 leaves no history) or signal (a refused one is recorded as `signal_rejected`), then hands
@@ -30,7 +30,7 @@ class Handoffs(RunParts):
     _handoff: Handoff | None = None
     _human_reply: HumanInput | None = None
 
-    # Provided by RunControls, earlier in the workflow class's MRO.
+    # Provided by RunControls, earlier in the run's MRO.
     def _refuse_signal(self, name: str, body: Any, error: Exception) -> None:
         raise NotImplementedError
 
@@ -61,17 +61,14 @@ class Handoffs(RunParts):
 
     # -- the reply: update (validated) and signal --------------------------------------
 
-    @workflow.update(name="human_input")
     def human_input(self, body: Any) -> int:
         """Returns the sequence number of the recorded `human_input` event."""
         return self._accept_reply(parse_update_body(HumanInput, body))
 
-    @human_input.validator
-    def _validate_human_input(self, body: Any) -> None:
+    def validate_human_input(self, body: Any) -> None:
         parse_update_body(HumanInput, body)
         self._check_waiting_for_human()
 
-    @workflow.signal(name="human_input")
     def human_input_signal(self, body: Any = None) -> None:
         try:
             reply = parse_body(HumanInput, body)

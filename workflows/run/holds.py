@@ -1,5 +1,5 @@
 """Holding a run in `blocked`: while it is paused, out of budget, or (for a tool call)
-stopped by a kill switch. A mixin of AgentRunWorkflow, kept apart so the loop reads on its own.
+stopped by a kill switch. A part of AgentRun (engine.py), kept apart so the loop reads on its own.
 """
 
 from collections.abc import Callable

@@ -1,9 +1,9 @@
-"""What every part of AgentRunWorkflow shares: the state the workflow class holds and the
+"""What every part of AgentRun (engine.py) shares: the state the run holds and the
 two methods that record what happens. The mixins (turn, approval wait, decisions, controls,
 holds, queue slot, handoffs) subclass it instead of each declaring them again.
 
 Declarations only: the methods exist for type checking alone, so nothing here can shadow
-the workflow class's real ones in the MRO.
+AgentRun's real ones in the MRO.
 """
 
 import asyncio

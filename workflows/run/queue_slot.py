@@ -1,5 +1,5 @@
 """A run's place in the run queue: join it before the run starts, wait in `created` until
-the queue grants a slot, give the slot back when the run ends. A mixin of AgentRunWorkflow.
+the queue grants a slot, give the slot back when the run ends. A part of AgentRun (engine.py).
 
 Only a run whose RunSpec has `queue` set takes part; any other run issues no command here,
 so runs without a queue (and their saved histories) are exactly as before.
@@ -26,7 +26,7 @@ class QueueSlot(RunParts):
     _queue_position: int | None = None
     _slot_granted: bool = False
 
-    # Provided by the workflow class.
+    # Provided by the run (engine.py).
     def _publish(self) -> None:
         raise NotImplementedError
 
@@ -74,13 +74,11 @@ class QueueSlot(RunParts):
             # No queue to give it back to (terminated by an operator): nothing is held.
             workflow.logger.warning("could not release slot in %s: %s", queue.queue_id, error)
 
-    @workflow.signal(name="queue_granted")
     def queue_granted(self, granted: SlotGranted) -> None:
         self._slot_granted = True
         self._queue_position = None
         self._publish()
 
-    @workflow.signal(name="queue_position")
     def queue_position(self, position: QueuePosition) -> None:
         if not self._slot_granted:
             self._queue_position = position.position

@@ -1,5 +1,5 @@
 """A run started under a release tells the agent's ReleaseWorkflow how it ended, so the
-canary can halt itself (workflows/release.py). A mixin of AgentRunWorkflow; a run without
+canary can halt itself (workflows/release.py). A part of AgentRun (engine.py); a run without
 `spec.release` does nothing here and adds no history."""
 
 from typing import TYPE_CHECKING
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class ReleasedRuns(RunParts):
-    if TYPE_CHECKING:  # provided by the workflow class
+    if TYPE_CHECKING:  # provided by AgentRun (engine.py)
 
         def snapshot(self) -> "RunSnapshot": ...
 

@@ -1,6 +1,6 @@
 """A run a schedule started: its goal filled in at the start (the schedule's time, the
-previous run's result), and at its end how it counts toward pausing the schedule. A mixin of
-AgentRunWorkflow; a run without `spec.schedule` does nothing here and adds no history.
+previous run's result), and at its end how it counts toward pausing the schedule. A part of
+AgentRun (engine.py); a run without `spec.schedule` does nothing here and adds no history.
 """
 
 from datetime import timedelta
@@ -31,7 +31,7 @@ READ_RETRIES = RetryPolicy(maximum_attempts=5, maximum_interval=timedelta(second
 
 
 class ScheduledRuns(RunParts):
-    if TYPE_CHECKING:  # provided by the workflow class
+    if TYPE_CHECKING:  # provided by AgentRun (engine.py)
 
         @property
         def _run_id(self) -> str: ...

@@ -1,6 +1,6 @@
 """One turn of a run: plan (ask the model) -> gate each tool call -> act -> record.
 
-A mixin of AgentRunWorkflow: the class keeps the lifecycle (start, continue-as-new, end)
+A part of AgentRun (engine.py): the class keeps the lifecycle (start, continue-as-new, end)
 and the wiring; this module is what happens between two model calls.
 """
 
@@ -47,7 +47,7 @@ class TurnInterrupted(Exception):
 
 
 class RunTurn(RunParts):
-    # Provided by the workflow class and its other mixins (declared for type checking only,
+    # Provided by the run (engine.py) and its other mixins (declared for type checking only,
     # so a stub here can never shadow the real method later in the MRO).
     if TYPE_CHECKING:
 
