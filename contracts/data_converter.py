@@ -8,10 +8,11 @@ for ever) and refuses updates with a multi-line dump. An ApplicationError instea
 workflow (or refuses the update) with one line naming the field.
 """
 
+import functools
 from typing import Any
 
 import temporalio.api.common.v1
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
     CompositePayloadConverter,
@@ -27,6 +28,14 @@ INVALID_INPUT = "InvalidInput"
 
 
 class RefusingJSONConverter(PydanticJSONPlainPayloadConverter):
+    def __init__(self) -> None:
+        super().__init__(max_cached_type_adapters=0)
+        # The SDK makes a payload converter per workflow run (and per payload context), so
+        # a cache of its own starts empty each time and a TypeAdapter was built for nearly
+        # every payload decoded. The types are the same across runs (contracts are passed
+        # through the sandbox): one cache for the process.
+        self._type_adapter = _TYPE_ADAPTERS
+
     def from_payload(
         self, payload: temporalio.api.common.v1.Payload, type_hint: type | None = None
     ) -> Any:
@@ -41,15 +50,17 @@ class RefusingJSONConverter(PydanticJSONPlainPayloadConverter):
             ) from None
 
 
+_TYPE_ADAPTERS = functools.lru_cache(maxsize=1024)(TypeAdapter)
+# Stateless, so shared by every OverseerPayloadConverter the SDK makes.
+_CONVERTERS = tuple(
+    RefusingJSONConverter() if isinstance(c, JSONPlainPayloadConverter) else c
+    for c in DefaultPayloadConverter.default_encoding_payload_converters
+)
+
+
 class OverseerPayloadConverter(CompositePayloadConverter):
     def __init__(self) -> None:
-        json_converter = RefusingJSONConverter()
-        super().__init__(
-            *(
-                json_converter if isinstance(c, JSONPlainPayloadConverter) else c
-                for c in DefaultPayloadConverter.default_encoding_payload_converters
-            )
-        )
+        super().__init__(*_CONVERTERS)
 
 
 overseer_data_converter = DataConverter(payload_converter_class=OverseerPayloadConverter)

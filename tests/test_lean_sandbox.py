@@ -7,8 +7,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from temporalio.api.common.v1 import Payload
+from temporalio import workflow
+from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.failure.v1 import Failure
 from temporalio.client import Client
 from temporalio.converter import (
     ActivitySerializationContext,
@@ -18,12 +20,20 @@ from temporalio.converter import (
     WithSerializationContext,
 )
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker, WorkflowRunner
+from temporalio.worker import Worker, WorkflowInstanceDetails, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker.workflow_sandbox._runner import _fake_info
+from temporalio.workflow import _Definition
 
+from contracts.data_converter import overseer_data_converter
+from contracts.snapshot import RunResult
+from contracts.spec import RunSpec
 from tests.sandbox_probe_workflows import ProbeOneActivity, ProbeReadsTheClock, echo
-from workers.lean_sandbox import LeanSandboxedWorkflowRunner, lean_supported
+from workers.lean_sandbox import LeanSandboxedWorkflowRunner
 from workers.sandbox import SANDBOX, workflow_helpers
+from workflows.common.defn_once import _same_shape, sdk_internals_supported
+from workflows.run.agent_run import AgentRunWorkflow
+from workflows.run.handlers import AgentRunHandlers
 
 CONTEXTS: list[tuple[str, SerializationContext | None]] = []
 
@@ -48,7 +58,7 @@ class RecordingCodec(PayloadCodec, WithSerializationContext):
 def test_the_lean_runner_is_the_workers_runner_on_this_sdk() -> None:
     # On another temporalio version it steps aside (the SDK's own runner runs workflows):
     # re-read workers/lean_sandbox.py against the new SDK, then extend WRITTEN_FOR.
-    assert lean_supported(), "workers/lean_sandbox.py was written for another temporalio"
+    assert sdk_internals_supported(), "workers/lean_sandbox.py was written for another temporalio"
     assert isinstance(SANDBOX, LeanSandboxedWorkflowRunner)
 
 
@@ -128,3 +138,58 @@ async def test_the_sandbox_still_refuses_a_workflow_reading_the_clock(
         assert failure.application_failure_info.type == "RestrictedWorkflowAccessError"
         assert "Cannot access datetime.datetime.now" in failure.message
         await handle.terminate("probe done")
+
+
+async def test_each_runs_class_reuses_the_definition_validated_at_worker_start() -> None:
+    validated = _Definition.must_from_class(AgentRunWorkflow)
+    instance = SANDBOX.create_instance(
+        WorkflowInstanceDetails(
+            payload_converter_factory=overseer_data_converter._new_payload_converter,
+            failure_converter_class=overseer_data_converter.failure_converter_class,
+            interceptor_classes=[],
+            defn=validated,
+            info=_fake_info,
+            randomness_seed=0,
+            extern_functions={},
+            disable_eager_activity_execution=False,
+            worker_level_failure_exception_types=[],
+            patch_activation_callback=None,
+            last_completion_result=Payloads(),
+            last_failure=Failure(),
+        )
+    )
+    in_sandbox = instance.globals_and_locals["__temporal_workflow_class"]  # type: ignore[attr-defined]
+    run_copy = _Definition.must_from_class(in_sandbox)
+    assert in_sandbox is not AgentRunWorkflow  # the sandbox's own copy of the class
+    assert run_copy.cls is in_sandbox and run_copy.run_fn is vars(in_sandbox)["run"]
+    assert run_copy.updates is validated.updates and run_copy.signals is validated.signals
+
+
+class SameShape(AgentRunHandlers):
+    @workflow.init
+    def __init__(self, spec: RunSpec) -> None:
+        pass
+
+    @workflow.run
+    async def run(self, spec: RunSpec) -> RunResult:
+        raise NotImplementedError
+
+
+class WithAHandlerOfItsOwn(AgentRunHandlers):
+    @workflow.init
+    def __init__(self, spec: RunSpec) -> None:
+        pass
+
+    @workflow.run
+    async def run(self, spec: RunSpec) -> RunResult:
+        raise NotImplementedError
+
+    @workflow.query(name="extra")
+    def extra(self) -> str:
+        return "mine"
+
+
+def test_only_a_class_of_the_same_shape_reuses_a_definition() -> None:
+    assert _same_shape(AgentRunWorkflow, SameShape)
+    assert not _same_shape(AgentRunWorkflow, WithAHandlerOfItsOwn)  # a handler of its own
+    assert not _same_shape(SameShape, type("Subclassed", (SameShape,), {}))  # other bases

@@ -13,21 +13,13 @@ another version the SDK's own runner is used, and tests/test_lean_sandbox.py say
 """
 
 import functools
-import logging
 from types import CodeType
 from typing import Any
 
-import temporalio.service
 from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-log = logging.getLogger(__name__)
-
-WRITTEN_FOR = ("1.35.",)
-
-
-def lean_supported() -> bool:
-    return temporalio.service.__version__.startswith(WRITTEN_FOR)
+from workflows.common.defn_once import sdk_internals_supported
 
 
 @functools.cache
@@ -36,7 +28,7 @@ def _compiled(code: str) -> CodeType:
     return compile(code, "<string>", "exec")
 
 
-if lean_supported():
+if sdk_internals_supported():
     from temporalio.worker.workflow_sandbox._runner import _Instance
 
     class _LeanInstance(_Instance):
@@ -56,6 +48,6 @@ if lean_supported():
 
 class LeanSandboxedWorkflowRunner(SandboxedWorkflowRunner):
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
-        if not lean_supported():
+        if not sdk_internals_supported():
             return super().create_instance(det)
         return _LeanInstance(det, self.runner_class, self.restrictions)

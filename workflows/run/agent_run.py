@@ -10,19 +10,20 @@ Why the split: the sandbox imports this module afresh for every run, and `workfl
 inspects every member of the class and of each class it inherits from, and each handler's
 decorator reads its signature. With the run's nine parts as bases (about 500 members) and
 its 29 handlers declared here, that was the costliest thing a worker did per run
-(BENCHMARKS.md, "Where the worker's time went").
+(BENCHMARKS.md). The class is now validated once per worker (defn_once).
 """
 
 from temporalio import workflow
 
 from contracts.snapshot import RunResult
 from contracts.spec import RunSpec
+from workflows.common.defn_once import defn_once
 from workflows.run.engine import AgentRun
 from workflows.run.handlers import AgentRunHandlers
 from workflows.run.state_machine import IllegalTransition
 
 
-@workflow.defn(name="AgentRunWorkflow", failure_exception_types=[IllegalTransition])
+@defn_once(name="AgentRunWorkflow", failure_exception_types=[IllegalTransition])
 class AgentRunWorkflow(AgentRunHandlers):
     @workflow.init
     def __init__(self, spec: RunSpec) -> None:
