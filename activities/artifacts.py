@@ -122,11 +122,15 @@ class DirectoryStore:
     async def get(self, sha256: str) -> bytes:
         """The stored bytes, checked against their hash."""
         path = self._path(sha256)
-        try:
-            data = await asyncio.to_thread(path.read_bytes)
-        except FileNotFoundError:
-            raise missing(sha256, str(self.root)) from None
-        return await asyncio.to_thread(verified, sha256, data, str(self.root))
+
+        def read() -> bytes:  # read and hashed on one trip to a thread
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                raise missing(sha256, str(self.root)) from None
+            return verified(sha256, data, str(self.root))
+
+        return await asyncio.to_thread(read)
 
     async def entries(self) -> AsyncIterator[StoredArtifact]:
         """Every object of the store; anything not named like one (a partial write, a

@@ -96,10 +96,9 @@ class AgentRun(
         self._uncompensated: list[str] = []
         self._output_attempts = carried.output_attempts if carried else 0
         self._tools = {tool.name: tool for tool in carried.tools} if carried else {}
-        # Registers its handlers only: a run nobody streams to adds nothing to history.
-        self._live = LiveStream(
-            carried.stream_offset if carried else 0, spec.policy.redact_patterns
-        )
+        # The live-progress stream (its handlers: handlers.py): a run nobody streams to adds
+        # nothing to history.
+        self.live = LiveStream(carried.stream_offset if carried else 0, spec.policy.redact_patterns)
 
     async def run(self, spec: RunSpec) -> RunResult:
         try:
@@ -231,7 +230,7 @@ class AgentRun(
             paused=self._paused,
             kill_switches=self._kill_switches,
             tools=list(self._tools.values()),
-            stream_offset=self._live.offset(),
+            stream_offset=self.live.offset(),
         )
         workflow.continue_as_new(self._spec.model_copy(update={"carried": carried}))
 

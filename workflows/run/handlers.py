@@ -18,6 +18,10 @@ from contracts.queue import QueuePosition, SlotGranted
 from contracts.run_log import RunLog
 from contracts.snapshot import BudgetUsage, EventsQuery, RunSnapshot
 from contracts.steps import StepRecord
+from workflows.run.live import OFFSET_QUERY, POLL, PUBLISH_SIGNAL
+
+with workflow.unsafe.imports_passed_through():
+    from temporalio.contrib.workflow_streams import PollInput, PollResult, PublishInput
 
 if TYPE_CHECKING:
     from workflows.run.engine import AgentRun
@@ -151,3 +155,26 @@ class AgentRunHandlers:
     def log(self, query: EventsQuery | None = None) -> RunLog:
         """The whole log in one answer: where the archived pages are, and the live part."""
         return self._run.log(query)
+
+    # -- the live-progress stream (workflows/run/live.py): temporalio.contrib.workflow_streams'
+    # handlers, declared here once rather than registered by every run --------------------
+
+    @workflow.signal(name=PUBLISH_SIGNAL)
+    def stream_publish(self, payload: PublishInput) -> None:
+        self._run.live.publish(payload)
+
+    @workflow.update(name=POLL)
+    async def stream_poll(self, payload: PollInput) -> PollResult:
+        return await self._run.live.poll(payload)
+
+    @stream_poll.validator
+    def _validate_stream_poll(self, payload: PollInput) -> None:
+        self._run.live.validate_poll(payload)  # refused: read it by the query
+
+    @workflow.query(name=POLL)
+    def stream_read(self, payload: PollInput) -> PollResult:
+        return self._run.live.read(payload)
+
+    @workflow.query(name=OFFSET_QUERY)
+    def stream_offset(self) -> int:
+        return self._run.live.next_offset()
