@@ -11,6 +11,7 @@ against one embedded Temporal dev server started for the benchmark.
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -685,6 +686,8 @@ async def main() -> int:
         "--profile-bare", action="store_true", help="record the bare worker instead"
     )
     args = parser.parse_args()
+    if args.profile and not shutil.which("py-spy"):
+        parser.error("--profile needs py-spy on PATH (pip install py-spy)")
     address = ServerAddress("127.0.0.1", free_port())
     with tempfile.TemporaryDirectory(prefix="overseer-bench-") as folder:
         workspace = Path(folder)
