@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.artifact_stores.s3 import S3Location, S3Store, parse_location
+from activities.artifact_stores.s3 import (
+    PUT_WITHOUT_HEAD_BYTES,
+    S3Location,
+    S3Store,
+    parse_location,
+)
 from activities.artifacts import (
     ARTIFACT_CORRUPT,
     ARTIFACT_MISSING,
@@ -50,15 +55,28 @@ async def test_put_keys_by_hash_under_the_prefix_and_get_verifies(
     assert await store.get(digest) == data
 
 
-async def test_put_skips_an_object_already_there(store: S3Store, s3_server: S3Server) -> None:
-    ref = await store.put(b"same bytes", "text/plain")
+async def test_put_skips_a_large_object_already_there(store: S3Store, s3_server: S3Server) -> None:
+    large = b"x" * (PUT_WITHOUT_HEAD_BYTES + 1)
+    ref = await store.put(large, "text/plain")
     key = store.location.key(ref.sha256)
     # Other bytes under the key show whether the second put wrote again: it must not.
     s3_server.client().put_object(Bucket=store.location.bucket, Key=key, Body=b"marker")
-    await store.put(b"same bytes", "text/plain")
+    await store.put(large, "text/plain")
     kept = s3_server.client().get_object(Bucket=store.location.bucket, Key=key)
     assert kept["Body"].read() == b"marker"
-    assert [entry.sha256 async for entry in store.entries()] == [ref.sha256]
+
+
+async def test_a_small_object_is_written_without_asking_first(store: S3Store) -> None:
+    heads: list[str] = []
+    store._s3.meta.events.register(
+        "before-call.s3.HeadObject", lambda **kwargs: heads.append("HEAD")
+    )
+    ref = await store.put(b"a conversation", "application/json")
+    await store.put(b"a conversation", "application/json")  # written again: refreshed
+    assert heads == []
+    assert await store.get(ref.sha256) == b"a conversation"
+    await store.put(b"y" * (PUT_WITHOUT_HEAD_BYTES + 1), "text/plain")
+    assert len(heads) == 1
 
 
 async def test_a_missing_object_is_artifact_missing(store: S3Store) -> None:

@@ -40,6 +40,10 @@ MAX_OBJECT_BYTES = 1 << 30
 # An existing object is written again when its last write is older than this, so its age
 # (what `overseer artifacts gc` compares) counts from the newest run that stored it.
 REFRESH_AFTER = timedelta(hours=1)
+# Up to this size an object is written without asking first whether it is there: a PUT of
+# a small object costs about what the HEAD does, and most small objects (a conversation
+# after a model call) are new. Larger ones are looked for first, to spare the upload.
+PUT_WITHOUT_HEAD_BYTES = 256 * 1024
 # Concurrent requests per process: the pool's threads and boto3's connections.
 CONCURRENCY = 16
 DELETE_BATCH = 1000  # DeleteObjects' limit
@@ -140,9 +144,10 @@ class S3Store:
         key = self.location.key(digest)
 
         def write() -> None:
-            written = self._written(key)
-            if written is not None and datetime.now(UTC) - written < REFRESH_AFTER:
-                return  # content-addressed: the same bytes are already there
+            if len(data) > PUT_WITHOUT_HEAD_BYTES:
+                written = self._written(key)
+                if written is not None and datetime.now(UTC) - written < REFRESH_AFTER:
+                    return  # content-addressed: the same bytes are already there
             self._s3.put_object(Bucket=self.location.bucket, Key=key, Body=data)
 
         await self._call(f"storing sha256:{digest}", write)
