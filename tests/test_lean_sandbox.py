@@ -175,18 +175,20 @@ class SameShape(AgentRunHandlers):
         raise NotImplementedError
 
 
-class WithAHandlerOfItsOwn(AgentRunHandlers):
-    @workflow.init
-    def __init__(self, spec: RunSpec) -> None:
-        pass
+def _extra(self: AgentRunHandlers) -> str:
+    return "mine"
 
-    @workflow.run
-    async def run(self, spec: RunSpec) -> RunResult:
-        raise NotImplementedError
 
-    @workflow.query(name="extra")
-    def extra(self) -> str:
-        return "mine"
+# SameShape's own methods, and a query of its own.
+WithAHandlerOfItsOwn = type(
+    "WithAHandlerOfItsOwn",
+    (AgentRunHandlers,),
+    {
+        "__init__": vars(SameShape)["__init__"],
+        "run": vars(SameShape)["run"],
+        "extra": workflow.query(name="extra")(_extra),
+    },
+)
 
 
 def test_only_a_class_of_the_same_shape_reuses_a_definition() -> None:
