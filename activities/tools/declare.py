@@ -1,6 +1,7 @@
 """`tools.declare`: the worker tells a starting run what its tools are, as data.
 
-The run pins the answer in its history (an activity result), so its gate, approvals and
+The run pins the answer in its history (a local activity: the worker running the run's first
+task answers, and the answer is recorded as a marker), so its gate, approvals and
 saga work from declarations, never from code a worker happens to have installed: replay is
 deterministic, and a worker lacking a tool the agent lists fails the run at its start. The
 tools of the agent's MCP servers are listed here too (activities/mcp/declare.py): a server
