@@ -663,7 +663,9 @@ def table(rows: list[Row]) -> str:
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description="Overseer vs bare Temporal")
-    parser.add_argument("--runs", type=int, default=100, help="concurrent runs for throughput")
+    parser.add_argument(
+        "--runs", type=int, default=100, help="concurrent runs per batch (throughput, artifacts)"
+    )
     parser.add_argument(
         "--rounds", type=int, default=3, choices=range(1, 11), help="throughput batches per side"
     )
@@ -686,6 +688,12 @@ async def main() -> int:
         "--profile-bare", action="store_true", help="record the bare worker instead"
     )
     args = parser.parse_args()
+    if not 1 <= args.runs <= 10_000:
+        parser.error(f"--runs must be 1 to 10000, got {args.runs}")
+    from bench.soak import IN_FLIGHT  # it imports this module
+
+    if not IN_FLIGHT <= args.soak_runs <= 1_000_000:
+        parser.error(f"--soak-runs must be {IN_FLIGHT} to 1000000 (a wave), got {args.soak_runs}")
     if args.profile and not shutil.which("py-spy"):
         parser.error("--profile needs py-spy on PATH (pip install py-spy)")
     address = ServerAddress("127.0.0.1", free_port())

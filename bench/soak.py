@@ -11,7 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from bench.benchmark import ONE_TOOL, START_BATCH, Bench, Row, WorkerProcess, spec
+from bench.benchmark import ONE_TOOL, Bench, Row, WorkerProcess, spec
 
 # Runs in flight at once: enough to keep both workers busy, few enough that the dev
 # server's task queues stay short.
@@ -54,8 +54,6 @@ async def _soak_side(bench: Bench, worker: WorkerProcess, runs: int, bare: bool)
 
 
 async def soak(bench: Bench, runs: int) -> list[Row]:
-    assert runs >= START_BATCH, f"a soak of fewer than {START_BATCH} runs says nothing"
-
     async def work(_queue_o: str, _queue_b: str) -> list[Row]:
         sides = {
             "overseer": await _soak_side(bench, bench.overseer_worker, runs, bare=False),

@@ -125,16 +125,11 @@ async def test_the_sandbox_still_refuses_a_workflow_reading_the_clock(
         workflow_runner=LeanSandboxedWorkflowRunner(SandboxRestrictions.default),
     ):
         handle = await client.start_workflow(ProbeReadsTheClock.run, id=queue, task_queue=queue)
-        async with asyncio.timeout(30):
-            while True:
-                events = [e async for e in handle.fetch_history_events()]
-                failed = [
-                    e for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-                ]
-                if failed:
+        async with asyncio.timeout(30):  # the first workflow task fails at once
+            async for event in handle.fetch_history_events(wait_new_event=True):
+                if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
                     break
-                await asyncio.sleep(0.05)  # polling, under the deadline above
-        failure = failed[0].workflow_task_failed_event_attributes.failure
+        failure = event.workflow_task_failed_event_attributes.failure
         assert failure.application_failure_info.type == "RestrictedWorkflowAccessError"
         assert "Cannot access datetime.datetime.now" in failure.message
         await handle.terminate("probe done")
