@@ -1,11 +1,19 @@
 """The workflow sandbox: which modules a workflow run imports once per process.
 
-The sandbox re-imports (and compiles) every module a workflow imports, for every workflow
-run, unless it is passed through. Contracts are pure pydantic models, activities are only
-read for declarations, and the workflows' helper modules hold no state: pass them through.
-The modules that define a workflow class stay sandboxed, and so does the agent run's own
-code (AgentRun, which AgentRunWorkflow hands every handler to). The helper list is read off
-the `workflows` package, so it follows the code when modules move.
+The sandbox re-imports every module a workflow imports, for every workflow run, unless it
+is passed through. Contracts are pure pydantic models, activities are only read for
+declarations, and the workflows' other modules hold no state: pass them through, as
+Temporal advises for deterministic code. The modules that define a workflow class stay
+sandboxed. The list is read off the `workflows` package, so it follows the code when
+modules move.
+
+What a passed-through module loses is the sandbox's check of the module's own references
+(`datetime.now`, `random`, `os`): it imported the real ones once. workflows/ruff.toml
+refuses those for every module under workflows/ instead, before the code runs, and `make
+test` runs it; the builtins the sandbox restricts (`open`, ...) stay restricted during
+every activation, whichever module calls them. AgentRun (workflows/run/engine.py) was
+sandboxed until 2026-11-30: re-importing it cost each run about 3 ms of worker CPU
+(BENCHMARKS.md), 10 % of a bare workflow's whole cost.
 """
 
 import pkgutil
@@ -19,7 +27,6 @@ from workflows.pipeline.pipeline import PipelineWorkflow
 from workflows.queue.run_queue import RunQueueWorkflow
 from workflows.release import ReleaseWorkflow
 from workflows.run.agent_run import AgentRunWorkflow
-from workflows.run.engine import AgentRun
 
 WORKFLOW_CLASSES = (
     AgentRunWorkflow,
@@ -28,7 +35,7 @@ WORKFLOW_CLASSES = (
     PipelineWorkflow,
     ReleaseWorkflow,
 )
-_SANDBOXED = frozenset(cls.__module__ for cls in (*WORKFLOW_CLASSES, AgentRun))
+_SANDBOXED = frozenset(cls.__module__ for cls in WORKFLOW_CLASSES)
 
 
 def workflow_helpers() -> tuple[str, ...]:

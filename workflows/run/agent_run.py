@@ -1,16 +1,16 @@
 """AgentRunWorkflow: one supervised agent run, as Temporal sees it.
 
 The run itself (its loop, lifecycle, approvals and controls) is AgentRun
-(workflows/run/engine.py), imported inside the sandbox for every run with every
-restriction, as this module is. Its updates, signals and queries are declared in
-workflows/run/handlers.py, which the sandbox passes through: they only hand each call to
-the run, so their decorators need not run again for every run.
+(workflows/run/engine.py). This module is imported inside the sandbox for every run; the
+run's code and its handlers (workflows/run/handlers.py) are passed through, imported once
+per worker, like every module under workflows/ but the workflow classes' own
+(workers/sandbox.py says why, and what checks their determinism instead).
 
-Why the split: the sandbox imports this module afresh for every run, and `workflow.defn`
-inspects every member of the class and of each class it inherits from, and each handler's
-decorator reads its signature. With the run's nine parts as bases (about 500 members) and
-its 29 handlers declared here, that was the costliest thing a worker did per run
-(BENCHMARKS.md). The class is now validated once per worker (defn_once).
+Why the split: `workflow.defn` inspects every member of the class and of each class it
+inherits from, and each handler's decorator reads its signature. With the run's nine parts
+as bases (about 500 members) and its 29 handlers declared here, that was the costliest
+thing a worker did per run (BENCHMARKS.md). The class is now validated once per worker
+(defn_once).
 """
 
 from temporalio import workflow

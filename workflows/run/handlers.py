@@ -4,8 +4,8 @@ the run itself (workflows/run/engine.py, AgentRun).
 Humans talk to a run through updates (synchronous, validated: a refused update leaves no
 history) and signals of the same names (for tools that can only signal); both are plain
 JSON. Here, in a module the sandbox passes through, the decorators run once per worker
-process; AgentRunWorkflow (workflows/run/agent_run.py) inherits them. They only delegate:
-what they hand to is the run's code, which the sandbox imports for every run.
+process; AgentRunWorkflow (workflows/run/agent_run.py) inherits them. They only delegate
+to the run's code.
 """
 
 from typing import TYPE_CHECKING, Any
