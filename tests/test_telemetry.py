@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
@@ -26,7 +27,7 @@ from tests.helpers import make_spec, start, wait_for_state
 from tests.http_fixture import CannedServer, canned_server
 from tests.test_model_faults import FINAL, KEY_ENV, LIST_FILES, chat
 from workers.log_format import JsonLineFormatter
-from workers.telemetry import metrics_runtime
+from workers.telemetry import metrics_runtime, tracer_provider_from_env
 from workers.worker import build_worker
 
 server = pytest.fixture(canned_server)
@@ -172,3 +173,34 @@ async def test_the_metrics_endpoint_serves_overseers_metrics(
         value("overseer_model_tokens", agent=agent, model="scripted-planner", direction="input")
         == 0
     )
+
+
+def test_spans_are_recorded_only_when_something_exports_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    run_trace = trace.SpanContext(
+        trace_id=0x4BF92F3577B34DA6A3CE929D0E0E4736,
+        span_id=0x00F067AA0BA902B7,
+        is_remote=True,
+        trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
+    )
+    parent = trace.set_span_in_context(trace.NonRecordingSpan(run_trace))
+
+    def step_span() -> trace.Span:
+        tracer = tracer_provider_from_env().get_tracer("test")
+        return tracer.start_span("step", context=parent)
+
+    unrecorded = step_span()
+    assert not unrecorded.is_recording()
+    # Not recorded, the step still belongs to the run's trace (logs and requests carry it).
+    assert unrecorded.get_span_context().trace_id == run_trace.trace_id
+    assert unrecorded.get_span_context().is_valid
+
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console")
+    assert step_span().is_recording()
+
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+    assert step_span().is_recording()

@@ -37,6 +37,7 @@ class Publisher:
         self.stale = True
         self._redact_patterns = redact_patterns
         self._listed = _listed_at_start()
+        self._version = workflow.info().typed_search_attributes.get(sa.AGENT_VERSION)
         self._needs_human: tuple[bool, bool] | None = None
 
     def flush(self, snapshot: RunSnapshot) -> None:
@@ -44,29 +45,44 @@ class Publisher:
         pending = tuple(request.short_id for request in snapshot.pending_approvals)
         now = (sa.listed_state(snapshot.state), bool(pending), pending)
         if now != self._listed:
-            updates: list[SearchAttributeUpdate[Any]] = [
-                sa.RUN_STATE.value_set(now[0]),
-                sa.PENDING_APPROVAL.value_set(now[1]),
-                sa.PENDING_ACTIONS.value_set(list(pending)),
-            ]
-            # The version rides along with the next change of state (it is known before the
-            # run's first step), never an upsert of its own.
-            if snapshot.agent_version:
-                updates.append(sa.AGENT_VERSION.value_set(snapshot.agent_version))
-            if snapshot.outcome is not None:  # the end: what `overseer versions` counts
-                updates += [
-                    sa.OUTCOME.value_set(snapshot.outcome),
-                    sa.COST_USD.value_set(snapshot.budget.cost_usd),
-                    sa.STEPS.value_set(snapshot.step),
-                ]
-            if self._listed is None:  # started without them: who and what this run is
-                updates += [
-                    sa.AGENT.value_set(snapshot.agent),
-                    sa.REQUESTER.value_set(snapshot.requester),
-                    sa.TRACE_ID.value_set(snapshot.trace_id),
-                ]
-            workflow.upsert_search_attributes(updates)
+            workflow.upsert_search_attributes(self._changes(now, snapshot))
             self._listed = now
+        needs = needs_human(snapshot)
+        if self._needs_human is not None and needs != self._needs_human:
+            report_to_parent(snapshot)
+        self._needs_human = needs
+        workflow.set_current_details(redact(current_details(snapshot), self._redact_patterns))
+
+    def _changes(self, now: Listed, snapshot: RunSnapshot) -> list[SearchAttributeUpdate[Any]]:
+        """Only the attributes that changed: each one set is a payload in the history event
+        and a field the visibility store writes again."""
+        before = self._listed
+        updates: list[SearchAttributeUpdate[Any]] = []
+        if before is None or now[0] != before[0]:
+            updates.append(sa.RUN_STATE.value_set(now[0]))
+        if before is None or now[1] != before[1]:
+            updates.append(sa.PENDING_APPROVAL.value_set(now[1]))
+        if before is None or now[2] != before[2]:
+            updates.append(sa.PENDING_ACTIONS.value_set(list(now[2])))
+        # The version rides along with the next change of state (it is known before the
+        # run's first step), never an upsert of its own.
+        if snapshot.agent_version and snapshot.agent_version != self._version:
+            updates.append(sa.AGENT_VERSION.value_set(snapshot.agent_version))
+            self._version = snapshot.agent_version
+        if snapshot.outcome is not None:  # the end: what `overseer versions` counts
+            updates += [
+                sa.OUTCOME.value_set(snapshot.outcome),
+                sa.COST_USD.value_set(snapshot.budget.cost_usd),
+                sa.STEPS.value_set(snapshot.step),
+            ]
+        if before is None:  # started without them: who and what this run is
+            updates += [
+                sa.AGENT.value_set(snapshot.agent),
+                sa.REQUESTER.value_set(snapshot.requester),
+                sa.TRACE_ID.value_set(snapshot.trace_id),
+            ]
+        return updates
+
         needs = needs_human(snapshot)
         if self._needs_human is not None and needs != self._needs_human:
             report_to_parent(snapshot)
