@@ -1,20 +1,25 @@
 """Models that serialize without the fields still at their defaults.
 
-A RunSpec rides in every run's start event (and every continue-as-new), and model specs in
-every model call's input: leaving defaults out keeps history small and easier to read in
-the Web UI. Both sides share these models, so a missing field reads back as its default.
+A RunSpec rides in every run's start event (and every continue-as-new), model specs in
+every model call's input, model responses in its result and tool declarations in every
+run's first marker: leaving defaults out keeps history small and easier to read in the
+Web UI. Both sides share these models, so a missing field reads back as its default.
 The wrap serializer runs Python code per instance: use it for specs, not for small models
 serialized by the hundred (messages).
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, SerializerFunctionWrapHandler, TypeAdapter, model_serializer
 
 from contracts.strict import StrictBody
 
 
 class CompactModel(BaseModel):
+    # List fields whose items (plain models, each serialized whole wherever else it goes)
+    # leave their defaults out too, here only: few items ride in one of these at a time.
+    compact_items: ClassVar[dict[str, type[BaseModel]]] = {}
+
     @model_serializer(mode="wrap")
     def _without_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
@@ -23,10 +28,23 @@ class CompactModel(BaseModel):
         for name, default in _defaults(type(self)).items():
             if name in data and getattr(self, name) == default:
                 del data[name]
+        for name, item_model in self.compact_items.items():
+            defaults = _defaults(item_model)
+            for item in data.get(name) or ():
+                for field, default in defaults.items():
+                    if field in item and item[field] == default:
+                        del item[field]
         return data
+
+    def full_json(self) -> dict[str, Any]:
+        """Every field, the ones at their defaults too, as JSON data: what a hash of the
+        model hashes, so leaving defaults out of history never changes it."""
+        defaults = _JSON_DATA.dump_python(_defaults(type(self)), mode="json")
+        return {**defaults, **self.model_dump(mode="json")}
 
 
 _DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+_JSON_DATA = TypeAdapter(dict[str, Any])
 
 
 def _defaults(model: type[BaseModel]) -> dict[str, Any]:

@@ -133,6 +133,8 @@ class ModelSpec(CompactSpec):
 
 
 class ModelRequest(CompactModel):
+    compact_items = {"messages": Message}
+
     run_id: str
     step: int
     model: ModelSpec
@@ -149,7 +151,9 @@ class ModelRequest(CompactModel):
     mcp_tools: ArtifactRef | None = None
 
 
-class ModelResponse(BaseModel):
+class ModelResponse(CompactModel):
+    compact_items = {"tool_calls": ToolCall}
+
     text: str = ""
     tool_calls: list[ToolCall] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from contracts.artifacts import ArtifactRef
+from contracts.compact import CompactModel
 from contracts.mcp import McpServer, McpTarget
 
 
@@ -42,7 +43,7 @@ class ToolResult(BaseModel):
     artifact: ArtifactRef | None = None
 
 
-class ToolDeclaration(BaseModel):
+class ToolDeclaration(CompactModel):
     """A tool as the workflow knows it: data, never code. The workflow learns its tools from
     the worker when the run starts (the `tools.declare` activity), so the declaration is
     pinned in the run's history and replay never depends on what a worker has installed."""

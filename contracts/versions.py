@@ -46,6 +46,6 @@ def behaviour(spec: "RunSpec") -> dict[str, Any]:
 
 def agent_version(spec: "RunSpec", tools: list[ToolDeclaration]) -> str:
     """`v` and 12 hex digits of the SHA-256 of the behaviour and the tool declarations."""
-    declared = sorted((tool.model_dump(mode="json") for tool in tools), key=lambda t: t["name"])
+    declared = sorted((tool.full_json() for tool in tools), key=lambda t: t["name"])
     text = canonical_json({"spec": behaviour(spec), "tools": declared})
     return VERSION_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:VERSION_HEX]

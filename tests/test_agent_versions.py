@@ -44,6 +44,28 @@ def test_what_counts_toward_a_version(tmp_path: Path) -> None:
     assert agent_version(base, [redeclared]) != version
 
 
+def test_a_version_does_not_change_with_how_history_stores_declarations(tmp_path: Path) -> None:
+    # Declarations leave their defaults out of history (CompactModel); the version still
+    # hashes every field, so an agent keeps the version it had before that change.
+    declared = [
+        ToolDeclaration(
+            name="list_files", description="List files.", side_effect="read", activity_name="x"
+        ),
+        ToolDeclaration(
+            name="write_file",
+            description="Write a file.",
+            side_effect="irreversible",
+            activity_name="tool.write_file",
+            compensation_activity="tool.write_file.compensate",
+            input_schema={"type": "object"},
+            summary_arg="path",
+            secrets=["TOKEN"],
+        ),
+    ]
+    assert "compensation_activity" not in declared[0].model_dump(mode="json")
+    assert agent_version(make_spec(tmp_path, ANSWER), declared) == "v48c8fddb8411"
+
+
 async def test_the_version_is_shown_listed_and_counted(
     env: WorkflowEnvironment, client: Client, worker: Worker, tmp_path: Path
 ) -> None:
