@@ -92,29 +92,32 @@ def verified(sha256: str, data: bytes, where: str) -> bytes:
 class DirectoryStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        # Every model call puts and gets by this path: os.path costs half of pathlib there.
+        self._root = str(root)
 
     def __str__(self) -> str:
-        return str(self.root)
+        return self._root
 
-    def _path(self, sha256: str) -> Path:
-        return self.root / sha256[:2] / checked_key(sha256)
+    def _path(self, sha256: str) -> str:
+        return os.path.join(self._root, sha256[:2], checked_key(sha256))
 
     async def put(self, data: bytes, media_type: str) -> ArtifactRef:
         digest = hashlib.sha256(data).hexdigest()
         path = self._path(digest)
 
         def write() -> None:
-            if path.exists():  # content-addressed: the same bytes are already there
+            if os.path.exists(path):  # content-addressed: the same bytes are already there
                 # Written again now: retention counts an object's age from its last put,
                 # so one that a new run just referenced is not collected as old.
                 # Best effort: a read-only store still serves the object.
                 with contextlib.suppress(OSError):
                     os.utime(path)
                 return
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(f".{os.getpid()}.partial")
-            partial.write_bytes(data)
-            partial.replace(path)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            partial = f"{path}.{os.getpid()}.partial"
+            with open(partial, "wb") as file:
+                file.write(data)
+            os.replace(partial, path)
 
         await asyncio.to_thread(write)
         return ArtifactRef(sha256=digest, size=len(data), media_type=media_type)
@@ -125,10 +128,11 @@ class DirectoryStore:
 
         def read() -> bytes:  # read and hashed on one trip to a thread
             try:
-                data = path.read_bytes()
+                with open(path, "rb") as file:
+                    data = file.read()
             except FileNotFoundError:
-                raise missing(sha256, str(self.root)) from None
-            return verified(sha256, data, str(self.root))
+                raise missing(sha256, self._root) from None
+            return verified(sha256, data, self._root)
 
         return await asyncio.to_thread(read)
 
@@ -151,7 +155,7 @@ class DirectoryStore:
     async def delete(self, sha256s: list[str]) -> None:
         def remove() -> None:
             for sha256 in sha256s:
-                self._path(sha256).unlink(missing_ok=True)
+                Path(self._path(sha256)).unlink(missing_ok=True)
 
         await asyncio.to_thread(remove)
 
