@@ -3,14 +3,16 @@
 A RunSpec rides in every run's start event (and every continue-as-new), model specs in
 every model call's input, model responses in its result and tool declarations in every
 run's first marker: leaving defaults out keeps history small and easier to read in the
-Web UI. Both sides share these models, so a missing field reads back as its default.
+Web UI. Both sides share these models, so a missing field reads back as its default: a
+default is part of the wire format (changing one changes what recorded histories and
+cassettes read back as), so change one only with a new field.
 The wrap serializer runs Python code per instance: use it for specs, not for small models
 serialized by the hundred (messages).
 """
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, SerializerFunctionWrapHandler, TypeAdapter, model_serializer
+from pydantic import BaseModel, SerializationInfo, SerializerFunctionWrapHandler, model_serializer
 
 from contracts.strict import StrictBody
 
@@ -21,9 +23,11 @@ class CompactModel(BaseModel):
     compact_items: ClassVar[dict[str, type[BaseModel]]] = {}
 
     @model_serializer(mode="wrap")
-    def _without_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+    def _without_defaults(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> Any:
         data = handler(self)
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or (info.context or {}).get(_FULL):
             return data
         for name, default in _defaults(type(self)).items():
             if name in data and getattr(self, name) == default:
@@ -39,12 +43,12 @@ class CompactModel(BaseModel):
     def full_json(self) -> dict[str, Any]:
         """Every field, the ones at their defaults too, as JSON data: what a hash of the
         model hashes, so leaving defaults out of history never changes it."""
-        defaults = _JSON_DATA.dump_python(_defaults(type(self)), mode="json")
-        return {**defaults, **self.model_dump(mode="json")}
+        data: dict[str, Any] = self.model_dump(mode="json", context={_FULL: True})
+        return data
 
 
 _DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
-_JSON_DATA = TypeAdapter(dict[str, Any])
+_FULL = "overseer_full"  # in a dump's context: keep the defaults
 
 
 def _defaults(model: type[BaseModel]) -> dict[str, Any]:

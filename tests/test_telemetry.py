@@ -11,7 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.testing import WorkflowEnvironment
@@ -175,32 +178,59 @@ async def test_the_metrics_endpoint_serves_overseers_metrics(
     )
 
 
-def test_spans_are_recorded_only_when_something_exports_them(
+def test_without_an_exporter_only_the_spans_that_leave_the_process_are_recorded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
     monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
-    run_trace = trace.SpanContext(
-        trace_id=0x4BF92F3577B34DA6A3CE929D0E0E4736,
-        span_id=0x00F067AA0BA902B7,
-        is_remote=True,
-        trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
-    )
-    parent = trace.set_span_in_context(trace.NonRecordingSpan(run_trace))
+    tracer = tracer_provider_from_env().get_tracer("test")
+    run = tracer.start_span("overseer run")  # a CLI's root span: internal
+    inside = trace.set_span_in_context(run)
+    activity = tracer.start_span("RunActivity", context=inside, kind=trace.SpanKind.SERVER)
+    request = tracer.start_span("POST", context=inside, kind=trace.SpanKind.CLIENT)
+    assert not run.is_recording() and not activity.is_recording()
+    # Not recorded, a span still belongs to the run's trace (logs carry its id).
+    trace_id = run.get_span_context().trace_id
+    assert run.get_span_context().is_valid
+    assert activity.get_span_context().trace_id == trace_id
+    # What leaves the process goes out sampled, in the same trace.
+    assert request.is_recording() and request.get_span_context().trace_flags.sampled
+    assert request.get_span_context().trace_id == trace_id
 
-    def step_span() -> trace.Span:
+
+def test_a_worker_that_exports_records_runs_started_by_a_cli_that_does_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    cli = tracer_provider_from_env().get_tracer("cli")
+    carrier: dict[str, str] = {}
+    with (
+        cli.start_as_current_span("overseer run"),
+        cli.start_as_current_span("StartWorkflow", kind=trace.SpanKind.CLIENT),
+    ):
+        TraceContextTextMapPropagator().inject(carrier)  # as Temporal's header carries it
+
+    exported = InMemorySpanExporter()
+    worker_provider = TracerProvider()  # an exporting worker: the SDK's default sampler
+    worker_provider.add_span_processor(SimpleSpanProcessor(exported))
+    parent = TraceContextTextMapPropagator().extract(carrier)
+    worker_provider.get_tracer("worker").start_span(
+        "RunWorkflow", context=parent, kind=trace.SpanKind.SERVER
+    ).end()
+    assert [span.name for span in exported.get_finished_spans()] == ["RunWorkflow"]
+
+
+def test_spans_are_recorded_when_something_exports_them_or_a_sampler_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def server_span() -> trace.Span:
         tracer = tracer_provider_from_env().get_tracer("test")
-        return tracer.start_span("step", context=parent)
-
-    unrecorded = step_span()
-    assert not unrecorded.is_recording()
-    # Not recorded, the step still belongs to the run's trace (logs and requests carry it).
-    assert unrecorded.get_span_context().trace_id == run_trace.trace_id
-    assert unrecorded.get_span_context().is_valid
+        return tracer.start_span("RunActivity", kind=trace.SpanKind.SERVER)
 
     monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console")
-    assert step_span().is_recording()
+    assert server_span().is_recording()
 
     monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
     monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
-    assert step_span().is_recording()
+    assert server_span().is_recording()

@@ -1,7 +1,8 @@
-"""workflows/ruff.toml: workflow code that reads the clock, draws random numbers or does I/O
-is refused by `make lint` (part of `make test`), for every module under workflows/. Most of
-that code is passed through the sandbox (workers/sandbox.py), where the SDK's runtime checks
-do not reach it."""
+"""workflows/ruff.toml (and contracts/ruff.toml, which extends it): code that runs in
+workflows and reads the clock, draws random numbers or does I/O is refused by `make lint`
+(part of `make test`), for every module under workflows/ and contracts/. Most of that code
+is passed through the sandbox (workers/sandbox.py), where the SDK's runtime checks do not
+reach it."""
 
 import subprocess
 import sysconfig
@@ -41,7 +42,9 @@ def lint(source: str, as_file: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     "source", NONDETERMINISTIC, ids=[banned.strip("`") for banned in NONDETERMINISTIC.values()]
 )
-@pytest.mark.parametrize("module", ["workflows/run/probe.py", "workflows/probe.py"])
+@pytest.mark.parametrize(
+    "module", ["workflows/run/probe.py", "workflows/probe.py", "contracts/probe.py"]
+)
 def test_workflow_code_that_is_not_deterministic_is_refused(source: str, module: str) -> None:
     result = lint(source, module)
     assert result.returncode == 1, result.stdout
@@ -58,7 +61,7 @@ def test_workflow_code_reading_time_from_temporal_passes() -> None:
     assert result.returncode == 0, result.stdout
 
 
-def test_the_rule_is_for_workflow_code_only() -> None:
+def test_the_rule_is_for_code_that_runs_in_workflows_only() -> None:
     # An activity reads the clock and does I/O: that is what activities are for.
     [source] = [s for s, banned in NONDETERMINISTIC.items() if banned == "`time`"]
     assert lint(source, "activities/probe.py").returncode == 0

@@ -82,9 +82,3 @@ class Publisher:
                 sa.TRACE_ID.value_set(snapshot.trace_id),
             ]
         return updates
-
-        needs = needs_human(snapshot)
-        if self._needs_human is not None and needs != self._needs_human:
-            report_to_parent(snapshot)
-        self._needs_human = needs
-        workflow.set_current_details(redact(current_details(snapshot), self._redact_patterns))
