@@ -178,12 +178,17 @@ async def test_the_metrics_endpoint_serves_overseers_metrics(
     )
 
 
+def exporting_nothing(monkeypatch: pytest.MonkeyPatch) -> trace.Tracer:
+    """A tracer of a process with no tracing settings: nothing exported, no sampler set."""
+    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    return tracer_provider_from_env().get_tracer("test")
+
+
 def test_without_an_exporter_only_the_spans_that_leave_the_process_are_recorded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
-    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
-    tracer = tracer_provider_from_env().get_tracer("test")
+    tracer = exporting_nothing(monkeypatch)
     run = tracer.start_span("overseer run")  # a CLI's root span: internal
     inside = trace.set_span_in_context(run)
     activity = tracer.start_span("RunActivity", context=inside, kind=trace.SpanKind.SERVER)
@@ -201,9 +206,7 @@ def test_without_an_exporter_only_the_spans_that_leave_the_process_are_recorded(
 def test_a_worker_that_exports_records_runs_started_by_a_cli_that_does_not(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
-    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
-    cli = tracer_provider_from_env().get_tracer("cli")
+    cli = exporting_nothing(monkeypatch)
     carrier: dict[str, str] = {}
     with (
         cli.start_as_current_span("overseer run"),
