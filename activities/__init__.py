@@ -2,6 +2,7 @@
 
 Imports contracts only; workflows read declarations from here, never the reverse."""
 
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,8 @@ def all_activities(
     from activities.tools.routes import ToolRoutes
 
     routes = routes or ToolRoutes()
+    # The run's first model call declares its tools as `tools.declare` would: with the pools.
+    models = dataclasses.replace(models, routes=routes)
     references = ReferenceActivities(models.store)  # the same store as the model calls
     return [
         models.complete,

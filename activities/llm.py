@@ -20,10 +20,13 @@ from activities.providers.openai_chat import OpenAIChat
 from activities.providers.pricing import cost_usd, price_for
 from activities.providers.replay import CassetteReplay
 from activities.providers.scripted import ScriptedPlanner
+from activities.tools.declare import declared_tools
 from activities.tools.registry import tool_schema
+from activities.tools.routes import ToolRoutes
 from contracts.artifacts import ArtifactRef
 from contracts.cassette import request_fingerprint
 from contracts.model_io import Message, ModelRequest, ModelResponse, ModelSpec, ToolSchema
+from contracts.tools import ToolDeclaration, stored_mcp_schemas
 
 LLM_ACTIVITY = "llm.complete"
 # Built once: a TypeAdapter is costly to make.
@@ -32,6 +35,9 @@ TOOL_SCHEMAS = TypeAdapter(list[ToolSchema])
 
 # What says the endpoint is unwell (and counts towards opening its circuit).
 ENDPOINT_FAILURES = frozenset({PROVIDER_UNAVAILABLE, PROVIDER_MALFORMED_RESPONSE})
+# The run's tools could not be declared (a missing tool, an MCP server that cannot start):
+# the run fails at once, as it would by `tools.declare`.
+TOOLS_NOT_DECLARED = "ToolsNotDeclared"
 
 
 async def _streamed(provider: StreamingProvider, request: ModelRequest) -> ModelResponse:
@@ -69,6 +75,27 @@ class ModelActivities:
     breakers: BreakerBoard = field(default_factory=BreakerBoard)
     providers: dict[str, ModelProvider] = field(default_factory=default_providers)
     store: ArtifactStore = field(default_factory=default_store)
+    # The worker's tool pools, for the tools a run's first model call declares.
+    routes: ToolRoutes = field(default_factory=ToolRoutes)
+
+    async def _declared(
+        self, request: ModelRequest
+    ) -> tuple[ModelRequest, list[ToolDeclaration] | None]:
+        """The request with the run's tools, when it asks to declare them, and the tools."""
+        if request.declare is None:
+            return request, None
+        try:
+            declared = await declared_tools(request.declare, self.routes)
+        except ApplicationError as error:
+            raise ApplicationError(
+                error.message, type=TOOLS_NOT_DECLARED, non_retryable=True
+            ) from None
+        update = {
+            "declare": None,
+            "tool_names": [tool.name for tool in declared],
+            "mcp_tools": stored_mcp_schemas(declared),
+        }
+        return request.model_copy(update=update), declared
 
     async def _conversation(self, ref: ArtifactRef | None) -> list[Message]:
         if ref is None:
@@ -113,6 +140,8 @@ class ModelActivities:
                 type=UNKNOWN_PROVIDER,
                 non_retryable=True,
             )
+        # Before the breaker: a missing tool fails the run even while its model is down.
+        request, declared = await self._declared(request)
         breaker = self.breakers.for_endpoint(spec.endpoint)
         breaker.before_call()
         full, history = await self._full_request(request)
@@ -129,6 +158,7 @@ class ModelActivities:
         breaker.record_success()
         response.attempts = activity.info().attempt
         response.last_retry_error = attempts.last_retry_error()
+        response.declared = declared
         await self._keep_out_of_history(response, full, history)
         price = price_for(spec)
         if price is None:

@@ -13,6 +13,7 @@ from contracts.limits import (
     SPEC_MAX_TOKENS,
 )
 from contracts.strict import StrictBody
+from contracts.tools import DeclareTools, ToolDeclaration
 
 # What of a model's unparsable tool arguments is kept (in history and the conversation).
 RAW_ARGUMENTS_MAX_CHARS = 8_000
@@ -149,6 +150,10 @@ class ModelRequest(CompactModel):
     # The stored schemas (a JSON list of ToolSchema) of the run's MCP tools, written once
     # when the run declared its tools: a reference per call, not the schemas.
     mcp_tools: ArtifactRef | None = None
+    # Set on a run's first model call when the run's tools are not declared yet: the model
+    # activity declares them (as `tools.declare` would) and answers with them (`declared`),
+    # so a run's start costs no activity of its own (workflows/run/engine.py).
+    declare: DeclareTools | None = None
 
 
 class ModelResponse(CompactModel):
@@ -172,3 +177,5 @@ class ModelResponse(CompactModel):
     # fail (see activities/llm.py): the run shows them on its model_turn event.
     attempts: int = 1
     last_retry_error: str = ""
+    # The run's tools, when the request asked to declare them: pinned by this result.
+    declared: list[ToolDeclaration] | None = None

@@ -1,5 +1,6 @@
 """Tool invocations and their results, as they cross the workflow/activity boundary."""
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -46,7 +47,8 @@ class ToolResult(BaseModel):
 class ToolDeclaration(CompactModel):
     """A tool as the workflow knows it: data, never code. The workflow learns its tools from
     the worker when the run starts (the `tools.declare` activity), so the declaration is
-    pinned in the run's history and replay never depends on what a worker has installed."""
+    pinned in the run's history and replay never depends on what a worker has installed
+    (declared by the run's first model call, or by `tools.declare` before it)."""
 
     name: str
     description: str = ""
@@ -94,3 +96,8 @@ class DeclareTools(BaseModel):
     # Tool names the agent's policy and retries use: one that names an MCP server's tool
     # can be checked only once the server has listed its tools.
     policy_names: list[str] = Field(default_factory=list)
+
+
+def stored_mcp_schemas(declared: Iterable[ToolDeclaration]) -> ArtifactRef | None:
+    """The stored model-facing schemas of a run's MCP tools (one artifact for all)."""
+    return next((tool.schemas for tool in declared if tool.schemas is not None), None)

@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from contracts import search_attributes as sa
+from contracts.events import EventKind
 from contracts.model_io import ScriptTurn
 from contracts.spec import PolicySpec
 from contracts.tools import ToolDeclaration
@@ -80,7 +81,9 @@ async def test_the_version_is_shown_listed_and_counted(
     versions = [final.agent_version for final in finals]
     assert versions[0] == versions[1] != versions[2] and all(versions)
     recorded = await events(handles[0])
-    assert {e.agent_version for e in recorded if e.seq > 1} == {versions[0]}
+    # Known from the first model call on, which declared the run's tools.
+    first_turn = next(e.seq for e in recorded if e.kind is EventKind.MODEL_TURN)
+    assert {e.agent_version for e in recorded if e.seq >= first_turn} == {versions[0]}
     attributes = (await handles[2].describe()).typed_search_attributes
     assert attributes.get(sa.AGENT_VERSION) == versions[2]
     assert attributes.get(sa.OUTCOME) == "ok" and attributes.get(sa.STEPS) == 1

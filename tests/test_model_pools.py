@@ -73,10 +73,15 @@ async def test_model_calls_run_on_the_pools_task_queue(
         handle = await start(client, make_spec(tmp_path, model=model), task_queue)
         result: RunResult = await handle.result()
     assert result.state is RunState.COMPLETED
+    history = [event async for event in handle.fetch_history_events()]
     queues = [
         event.activity_task_scheduled_event_attributes.task_queue.name
-        async for event in handle.fetch_history_events()
+        for event in history
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
-    # The tool declarations are a local activity (a marker, on the run's own worker).
     assert queues == [pool_queue]  # the model call
+    # A model on a pool's queue does not declare the run's tools: the run's own worker
+    # does, first (the `tools.declare` local activity, a marker).
+    markers = [e for e in history if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    summary = markers[0].user_metadata.summary.data
+    assert summary == b'"declare tools: list_files, read_file, write_file"'

@@ -60,11 +60,11 @@ async def test_recorded_runs_replay_on_this_code_and_fail_on_an_incompatible_cha
     assert report.summary() == "2 replayed, 2 failed"
     assert sorted(f.workflow_id for f in report.failures) == runs
     for failure in report.failures:
-        # The recorded first task: the tool declarations (a local activity, whose marker
-        # comes later), the run's search attributes; the changed code schedules an activity.
+        # The recorded first task scheduled the first model call (step-1); the changed
+        # code schedules another activity first.
         assert failure.mismatch == (
-            "Nondeterminism error: Activity machine does not handle this event: "
-            "HistoryEvent(id: 5, UpsertWorkflowSearchAttributes)"
+            "Nondeterminism error: Activity id of scheduled event 'step-1' does not match "
+            "activity id of activity command '1'"
         )
         assert failure.line().startswith(f"FAILED {failure.workflow_id} (run {failure.run_id}): ")
         assert "\n" not in failure.line()

@@ -41,15 +41,13 @@ async def test_details_show_the_pending_approval_and_the_command_to_decide(
         Decision(action_id=request.action_id, args_sha256=request.args_sha256, approver="alice"),
     )
     await handle.result()
-    # The tool declarations are a local activity: its marker carries the summary.
+    # (The first model call declares the run's tools: no activity of its own.)
     summaries = [
         json.loads(event.user_metadata.summary.data)
         async for event in handle.fetch_history_events()
-        if event.event_type
-        in (EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EventType.EVENT_TYPE_MARKER_RECORDED)
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
     assert summaries == [
-        "declare tools: list_files, read_file, write_file",
         "model scripted-planner step 1",
         "tool list_files .",
         "model scripted-planner step 2",

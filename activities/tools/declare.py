@@ -1,7 +1,8 @@
 """`tools.declare`: the worker tells a starting run what its tools are, as data.
 
-The run pins the answer in its history (a local activity: the worker running the run's first
-task answers, and the answer is recorded as a marker), so its gate, approvals and
+The run pins the answer in its history (the result of its first model call, which declares
+them with `declared_tools`; or, for a run that must know them before that call, a local
+activity whose answer is recorded as a marker), so its gate, approvals and
 saga work from declarations, never from code a worker happens to have installed: replay is
 deterministic, and a worker lacking a tool the agent lists fails the run at its start. The
 tools of the agent's MCP servers are listed here too (activities/mcp/declare.py): a server
@@ -26,6 +27,12 @@ TOOLS_MISSING = "ToolsMissing"
 
 @activity.defn(name="tools.declare")
 async def declare_tools(request: DeclareTools) -> list[ToolDeclaration]:
+    return await declared_tools(request, ToolRoutes())
+
+
+async def declared_tools(request: DeclareTools, routes: ToolRoutes) -> list[ToolDeclaration]:
+    """The run's tools, each with the task queue its pool runs it on (`routes`, from the
+    worker's config); a non-retryable ApplicationError (one line) if one cannot be had."""
     missing = [name for name in request.names if name not in TOOLS]
     if missing:
         raise ApplicationError(
@@ -53,7 +60,12 @@ async def declare_tools(request: DeclareTools) -> list[ToolDeclaration]:
                 type=TOOLS_MISSING,
                 non_retryable=True,
             )
-    return declared
+    if not routes:
+        return declared
+    return [
+        tool.model_copy(update={"task_queue": routes.queue_for(tool, request.agent)})
+        for tool in declared
+    ]
 
 
 def declare_tools_routed(
@@ -64,9 +76,6 @@ def declare_tools_routed(
 
     @activity.defn(name="tools.declare")
     async def declare_routed(request: DeclareTools) -> list[ToolDeclaration]:
-        return [
-            declared.model_copy(update={"task_queue": routes.queue_for(declared, request.agent)})
-            for declared in await declare_tools(request)
-        ]
+        return await declared_tools(request, routes)
 
     return declare_routed

@@ -24,7 +24,7 @@ from contracts.snapshot import EventsQuery, RunResult, RunSnapshot
 from contracts.spec import RunSpec
 from contracts.states import RunState
 from contracts.steps import StepRecord
-from contracts.tools import DeclareTools, ToolDeclaration
+from contracts.tools import ToolDeclaration
 from contracts.versions import agent_version
 from workflows.common.ending import end_as_canceled, tell_parent
 from workflows.common.failures import local_failure_reason
@@ -33,6 +33,7 @@ from workflows.run.approval_wait import ApprovalWait
 from workflows.run.budget_check import initial_usage
 from workflows.run.controls import RunControls
 from workflows.run.decisions import RunDecisions
+from workflows.run.declaring import declare_request, declares_before_first_call
 from workflows.run.handoff import HandedOff, Handoffs
 from workflows.run.holds import RunFailed, RunHolds
 from workflows.run.ledger import RunLedger
@@ -65,6 +66,8 @@ class AgentRun(
     ReleasedRuns,
 ):
     def __init__(self, spec: RunSpec) -> None:
+        if spec.carried is None and spec.agent_version:  # set by the run, never by a client
+            spec = spec.model_copy(update={"agent_version": ""})
         self._spec = spec
         self._ledger = RunLedger(spec)
         self._approvals = ApprovalBook(workflow.info().workflow_id, spec.policy)
@@ -172,7 +175,9 @@ class AgentRun(
     async def _drive(self) -> None:
         if self._spec.carried is None:
             await self._fill_scheduled_goal()  # a scheduled run's {scheduled_time}, {previous.*}
-            await self._declare_tools()  # before the queue: a missing tool fails at once
+        if not self._tools_declared and declares_before_first_call(self._spec):
+            await self._declare_tools()  # else the first model call declares them
+        if self._spec.carried is None:
             await self._wait_for_slot()  # run queue: in `created`, if the spec says so
             self._load_context()
         while True:
@@ -235,11 +240,11 @@ class AgentRun(
         workflow.continue_as_new(self._spec.model_copy(update={"carried": carried}))
 
     async def _declare_tools(self) -> None:
-        """Learn the agent's tools from the worker, as data pinned in this history."""
+        """Learn the agent's tools from the worker before the first model call, as data
+        pinned in this history (workflows/run/declaring.py says which runs do)."""
         try:
             # A local activity: run by the worker running this task, its answer recorded in
-            # the same task. A run's start then costs one round trip less (the benchmark's
-            # one-tool run: five workflow tasks and four activity tasks became four and three).
+            # the same task (a marker), with no round trip to the server.
             declared: list[ToolDeclaration] = await workflow.execute_local_activity(
                 "tools.declare",
                 declare_request(self._spec),
@@ -249,6 +254,15 @@ class AgentRun(
             )
         except FailureError as error:
             raise RunFailed(local_failure_reason("tool declarations", error)) from None
+        self._pin_tools(declared)
+
+    @property
+    def _tools_declared(self) -> bool:
+        # The version is set exactly when the tools are pinned (a forged one is cleared at
+        # the run's start), and later segments carry it in their spec.
+        return bool(self._spec.agent_version)
+
+    def _pin_tools(self, declared: list[ToolDeclaration]) -> None:
         self._tools = {tool.name: tool for tool in declared}
         # Known now: what shapes this run's behaviour, its tools included (pinned in the
         # spec of later segments, recorded on every event from here on).
@@ -375,15 +389,3 @@ class AgentRun(
             segment_first_step=self._steps.segment_first_step,
             temporal_run_id=workflow.info().run_id,
         )
-
-
-def declare_request(spec: RunSpec) -> DeclareTools:
-    """What the run asks its worker to declare: its tools, its MCP servers, and the tool
-    names its policy and retries use (one naming an MCP tool is checked once listed)."""
-    policy = [*(spec.policy.require_approval or []), *spec.retries.per_tool]
-    return DeclareTools(
-        names=spec.tools,
-        agent=spec.agent,
-        mcp=spec.mcp,
-        policy_names=policy if spec.mcp else [],
-    )

@@ -9,7 +9,6 @@ from typing import Any
 
 from jsonschema.exceptions import best_match
 
-from contracts.artifacts import ArtifactRef
 from contracts.model_io import ToolCall
 from contracts.output_contract import LinearTimeValidator
 from contracts.spec import RunSpec
@@ -33,11 +32,6 @@ def agent_tools(spec: RunSpec, tools: Declared) -> list[str]:
     """What the agent may call: the tools it lists, then those its MCP servers declared
     (named `<server>_<tool>`, known only once the run has declared them)."""
     return [*spec.tools, *(name for name, tool in tools.items() if tool.mcp is not None)]
-
-
-def mcp_schemas(tools: Declared) -> ArtifactRef | None:
-    """The stored model-facing schemas of the run's MCP tools (one artifact for all)."""
-    return next((tool.schemas for tool in tools.values() if tool.schemas is not None), None)
 
 
 def tools_needing_approval(spec: RunSpec, tools: Declared) -> set[str]:

@@ -64,8 +64,9 @@ class Publisher:
             updates.append(sa.PENDING_APPROVAL.value_set(now[1]))
         if before is None or now[2] != before[2]:
             updates.append(sa.PENDING_ACTIONS.value_set(list(now[2])))
-        # The version rides along with the next change of state (it is known before the
-        # run's first step), never an upsert of its own.
+        # The version rides along with the next change of listed state (it is known once
+        # the run's tools are declared, by its first model call at the latest), never an
+        # upsert of its own: a one-tool run lists it when it ends.
         if snapshot.agent_version and snapshot.agent_version != self._version:
             updates.append(sa.AGENT_VERSION.value_set(snapshot.agent_version))
             self._version = snapshot.agent_version

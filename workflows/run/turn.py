@@ -20,12 +20,13 @@ from contracts.model_io import Message, ModelRequest, ModelResponse, ModelSpec, 
 from contracts.output_contract import contract_violation, reprompt
 from contracts.states import RunState
 from contracts.text import clip, duration_text
-from contracts.tools import ToolDeclaration, ToolInvocation, ToolResult
+from contracts.tools import ToolDeclaration, ToolInvocation, ToolResult, stored_mcp_schemas
 from workflows.common.activity_options import activity_options
 from workflows.common.failures import dead_letter_reason, message_of
 from workflows.common.references import stored_answer_violation
 from workflows.run.budget_check import count_call
-from workflows.run.gate import agent_tools, gate, mcp_schemas
+from workflows.run.declaring import declare_request
+from workflows.run.gate import agent_tools, gate
 from workflows.run.holds import RunFailed
 from workflows.run.model_calls import NoModelAvailable, Unavailable, ask_models
 from workflows.run.parts import RunParts
@@ -33,6 +34,7 @@ from workflows.run.parts import RunParts
 with workflow.unsafe.imports_passed_through():
     from activities.errors import TOOL_INPUT_INVALID, TOOL_REFUSED
     from activities.kill_check import KILLED
+    from activities.llm import TOOLS_NOT_DECLARED
 
 SYSTEM = "system"
 KILL_RECHECK = timedelta(seconds=2)
@@ -58,6 +60,11 @@ class RunTurn(RunParts):
         async def _hand_off(self, call: ToolCall) -> None: ...
 
         async def _await_approval(self, call: ToolCall, index: int) -> tuple[str, ToolCall]: ...
+
+        @property
+        def _tools_declared(self) -> bool: ...
+
+        def _pin_tools(self, declared: list[ToolDeclaration]) -> None: ...
 
     async def _plan(self) -> ModelResponse:
         budget = self._budget
@@ -87,11 +94,13 @@ class RunTurn(RunParts):
         return response
 
     async def _ask_model(self, step: int) -> ModelResponse:
-        """The model's answer for this step; waits in `blocked` while no model can answer."""
+        """The model's answer for this step; waits in `blocked` while no model can answer.
+        The run's first answer also declares its tools, unless they were declared before."""
         spec = self._spec
+        declare = None if self._tools_declared else declare_request(spec)
         while True:
             try:
-                return await ask_models(
+                response = await ask_models(
                     [spec.model, *spec.fallback_models],
                     lambda model: ModelRequest(
                         run_id=self._run_id,
@@ -100,7 +109,8 @@ class RunTurn(RunParts):
                         messages=self._unsent,
                         conversation=self._conversation,
                         tool_names=[n for n in agent_tools(spec, self._tools) if n in self._tools],
-                        mcp_tools=mcp_schemas(self._tools),
+                        mcp_tools=stored_mcp_schemas(self._tools.values()),
+                        declare=declare,
                     ),
                     self._model_unavailable,
                     spec.retries.model,
@@ -108,8 +118,22 @@ class RunTurn(RunParts):
                 )
             except NoModelAvailable as none:
                 await self._wait_blocked(none.reason, none.retry_in)
+                continue
             except ActivityError as error:
-                raise RunFailed(dead_letter_reason(f"model {spec.model.name}", error)) from None
+                cause = error.cause
+                declaring = isinstance(cause, ApplicationError) and cause.type == TOOLS_NOT_DECLARED
+                if declaring:  # before the model was asked: not a step of the run
+                    self._budget.steps_used = step - 1
+                subject = "tool declarations" if declaring else f"model {spec.model.name}"
+                raise RunFailed(dead_letter_reason(subject, error)) from None
+            if declare is not None:
+                if response.declared is None:  # a worker from before models declared tools
+                    raise RunFailed(
+                        f"non_retryable: tool declarations: the worker answering model "
+                        f"{response.model!r} did not declare the run's tools (upgrade it)"
+                    )
+                self._pin_tools(response.declared)
+            return response
 
     def _model_unavailable(self, model: ModelSpec, unavailable: Unavailable) -> None:
         self._note(

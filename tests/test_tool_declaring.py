@@ -1,0 +1,122 @@
+"""A run's tools are pinned in its history by its first model call or, for a run that must
+know them sooner, by the `tools.declare` local activity (workflows/run/declaring.py)."""
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.worker import Worker
+
+from contracts.model_io import ModelRequest, ModelResponse, ScriptedCall, ScriptTurn
+from contracts.queue import QueueSpec
+from contracts.states import RunState
+from contracts.versions import agent_version
+from tests.helpers import make_spec, snapshot, start
+from workers.sandbox import SANDBOX, WORKFLOW_CLASSES
+
+LOOK_THEN_ANSWER = [
+    ScriptTurn(say="Looking around.", tool_calls=[ScriptedCall(tool="list_files")]),
+    ScriptTurn(say="Nothing to do."),
+]
+
+
+async def _model_calls(
+    client: Client, handle: WorkflowHandle[Any, Any]
+) -> tuple[list[ModelRequest], list[ModelResponse], list[int]]:
+    """The model calls' requests and answers as recorded, and every event's type."""
+    requests: list[ModelRequest] = []
+    responses: list[ModelResponse] = []
+    types: list[int] = []
+    decode = client.data_converter.decode
+    async for event in handle.fetch_history_events():
+        types.append(event.event_type)
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled = event.activity_task_scheduled_event_attributes
+            if scheduled.activity_type.name == "llm.complete":
+                requests += await decode(scheduled.input.payloads, [ModelRequest])
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            result = event.activity_task_completed_event_attributes.result.payloads
+            if b'"model_version"' in result[0].data:
+                responses += await decode(result, [ModelResponse])
+    return requests, responses, types
+
+
+async def test_the_first_model_call_declares_the_tools_and_its_answer_pins_them(
+    client: Client, worker: Worker, tmp_path: Path
+) -> None:
+    spec = make_spec(tmp_path, LOOK_THEN_ANSWER)
+    handle = await start(client, spec, worker.task_queue)
+    assert (await handle.result()).state is RunState.COMPLETED
+    requests, responses, types = await _model_calls(client, handle)
+
+    assert EventType.EVENT_TYPE_MARKER_RECORDED not in types  # no activity of its own
+    first, *later = requests
+    assert first.declare is not None and first.declare.names == spec.tools
+    assert first.tool_names == []  # the workflow did not know them yet
+    assert later and all(r.declare is None and r.tool_names == spec.tools for r in later)
+    declared = responses[0].declared
+    assert declared is not None and [tool.name for tool in declared] == spec.tools
+    assert all(response.declared is None for response in responses[1:])
+    assert (await snapshot(handle)).agent_version == agent_version(spec, declared)
+
+
+async def test_a_queued_run_declares_before_it_waits_and_a_missing_tool_fails_it_there(
+    client: Client, worker: Worker, tmp_path: Path
+) -> None:
+    queue = QueueSpec(queue_id=f"declaring-{uuid.uuid4().hex[:8]}")
+    spec = make_spec(tmp_path, tools=["list_files", "open_pull_request"], queue=queue)
+    handle = await start(client, spec, worker.task_queue)
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    failed = await snapshot(handle)
+    assert failed.failure_reason is not None
+    assert failed.failure_reason.startswith("non_retryable: tool declarations: ")
+    assert "the worker has no tool 'open_pull_request'" in failed.failure_reason
+    requests, _, types = await _model_calls(client, handle)
+    # Declared by the local activity (its marker), before the queue or a model was asked.
+    assert EventType.EVENT_TYPE_MARKER_RECORDED in types
+    assert EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED not in types and requests == []
+
+
+async def test_a_version_sent_by_a_client_does_not_skip_the_declarations(
+    client: Client, worker: Worker, tmp_path: Path
+) -> None:
+    spec = make_spec(tmp_path, LOOK_THEN_ANSWER, agent_version="v000000000000")
+    handle = await start(client, spec, worker.task_queue)
+    assert (await handle.result()).state is RunState.COMPLETED  # its tool calls went through
+    _, responses, _ = await _model_calls(client, handle)
+    declared = responses[0].declared
+    assert declared is not None
+    real = agent_version(spec.model_copy(update={"agent_version": ""}), declared)
+    assert (await snapshot(handle)).agent_version == real != "v000000000000"
+
+
+@activity.defn(name="llm.complete")
+async def complete_as_an_older_worker(request: ModelRequest) -> ModelResponse:
+    """A model activity from before model calls declared tools: it answers, declaring none."""
+    return ModelResponse(text="done", model="older", model_version="older")
+
+
+async def test_an_answer_without_the_declarations_fails_the_run_in_one_line(
+    client: Client, tmp_path: Path
+) -> None:
+    task_queue = f"older-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOW_CLASSES),
+        activities=[complete_as_an_older_worker],
+        workflow_runner=SANDBOX,
+    ):
+        handle = await start(client, make_spec(tmp_path, LOOK_THEN_ANSWER), task_queue)
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+        failed = await snapshot(handle)
+    assert failed.failure_reason == (
+        "non_retryable: tool declarations: the worker answering model 'older' did not "
+        "declare the run's tools (upgrade it)"
+    )
