@@ -25,6 +25,7 @@ from activities.tools.registry import tool_schema
 from activities.tools.routes import ToolRoutes
 from contracts.artifacts import ArtifactRef
 from contracts.cassette import request_fingerprint
+from contracts.errors import one_line
 from contracts.model_io import Message, ModelRequest, ModelResponse, ModelSpec, ToolSchema
 from contracts.tools import ToolDeclaration, stored_mcp_schemas
 
@@ -86,10 +87,10 @@ class ModelActivities:
             return request, None
         try:
             declared = await declared_tools(request.declare, self.routes)
-        except ApplicationError as error:
-            raise ApplicationError(
-                error.message, type=TOOLS_NOT_DECLARED, non_retryable=True
-            ) from None
+        except Exception as error:  # a user's tool whose declaration raises, too
+            message = error.message if isinstance(error, ApplicationError) else str(error)
+            message = one_line(message or type(error).__name__)
+            raise ApplicationError(message, type=TOOLS_NOT_DECLARED, non_retryable=True) from None
         update = {
             "declare": None,
             "tool_names": [tool.name for tool in declared],

@@ -46,9 +46,9 @@ class ToolResult(BaseModel):
 
 class ToolDeclaration(CompactModel):
     """A tool as the workflow knows it: data, never code. The workflow learns its tools from
-    the worker when the run starts (the `tools.declare` activity), so the declaration is
-    pinned in the run's history and replay never depends on what a worker has installed
-    (declared by the run's first model call, or by `tools.declare` before it)."""
+    a worker (its first model call's answer, or the `tools.declare` local activity before
+    it: workflows/run/declaring.py), so the declaration is pinned in the run's history and
+    replay never depends on what a worker has installed."""
 
     name: str
     description: str = ""

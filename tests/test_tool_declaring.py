@@ -11,11 +11,21 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.worker import Worker
 
-from contracts.model_io import ModelRequest, ModelResponse, ScriptedCall, ScriptTurn
+from activities.tools.declare import declare_tools
+from contracts import search_attributes as sa
+from contracts.events import EventKind
+from contracts.model_io import (
+    ModelRequest,
+    ModelResponse,
+    ModelSpec,
+    ScriptedCall,
+    ScriptTurn,
+    Usage,
+)
 from contracts.queue import QueueSpec
 from contracts.states import RunState
 from contracts.versions import agent_version
-from tests.helpers import make_spec, snapshot, start
+from tests.helpers import events, make_spec, snapshot, start
 from workers.sandbox import SANDBOX, WORKFLOW_CLASSES
 
 LOOK_THEN_ANSWER = [
@@ -97,11 +107,15 @@ async def test_a_version_sent_by_a_client_does_not_skip_the_declarations(
 
 @activity.defn(name="llm.complete")
 async def complete_as_an_older_worker(request: ModelRequest) -> ModelResponse:
-    """A model activity from before model calls declared tools: it answers, declaring none."""
-    return ModelResponse(text="done", model="older", model_version="older")
+    """A model activity from before model calls declared tools: it answers, declaring none
+    (and, as the scripted planner does, says it is done once it is given the tools)."""
+    usage = Usage(input_tokens=7)
+    if not request.tool_names:
+        return ModelResponse(text="no tools?", model="older", model_version="1", usage=usage)
+    return ModelResponse(text="done", model="older", model_version="1", usage=usage)
 
 
-async def test_an_answer_without_the_declarations_fails_the_run_in_one_line(
+async def test_an_answer_from_an_older_worker_is_not_used_the_run_declares_and_asks_again(
     client: Client, tmp_path: Path
 ) -> None:
     task_queue = f"older-{uuid.uuid4().hex[:8]}"
@@ -109,14 +123,57 @@ async def test_an_answer_without_the_declarations_fails_the_run_in_one_line(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOW_CLASSES),
-        activities=[complete_as_an_older_worker],
+        activities=[complete_as_an_older_worker, declare_tools],
         workflow_runner=SANDBOX,
     ):
-        handle = await start(client, make_spec(tmp_path, LOOK_THEN_ANSWER), task_queue)
-        with pytest.raises(WorkflowFailureError):
-            await handle.result()
-        failed = await snapshot(handle)
-    assert failed.failure_reason == (
-        "non_retryable: tool declarations: the worker answering model 'older' did not "
-        "declare the run's tools (upgrade it)"
+        spec = make_spec(tmp_path, LOOK_THEN_ANSWER)
+        handle = await start(client, spec, task_queue)
+        assert (await handle.result()).state is RunState.COMPLETED
+        done = await snapshot(handle)
+        logged = await events(handle)
+    requests, _, types = await _model_calls(client, handle)
+    # Asked without the tools (the older worker ignored `declare`), then with them.
+    assert [r.declare is not None for r in requests] == [True, False]
+    assert requests[1].tool_names == spec.tools
+    assert EventType.EVENT_TYPE_MARKER_RECORDED in types  # declared by the run itself
+    assert done.step == 1 and done.budget.input_tokens == 2 * 7  # both answers paid for
+    assert done.agent_version
+    noted = [e.detail for e in logged if e.kind is EventKind.MODEL_UNAVAILABLE]
+    assert noted == [
+        "older answered from a worker that does not declare tools (an older version): "
+        "the run declares them itself and asks again"
+    ]
+
+
+async def test_a_run_failing_before_its_model_answers_still_has_its_version(
+    client: Client, worker: Worker, tmp_path: Path
+) -> None:
+    spec = make_spec(tmp_path, model=ModelSpec(provider="replay"))  # no cassette: refused
+    handle = await start(client, spec, worker.task_queue)
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    failed = await snapshot(handle)
+    assert failed.failure_reason is not None and "cassette" in failed.failure_reason
+    assert failed.agent_version  # declared on the way out: `overseer versions` counts it
+    attributes = (await handle.describe()).typed_search_attributes
+    assert attributes.get(sa.AGENT_VERSION) == failed.agent_version
+
+
+async def test_the_version_is_listed_as_soon_as_the_first_answer_declares_the_tools(
+    client: Client, worker: Worker, tmp_path: Path
+) -> None:
+    handle = await start(client, make_spec(tmp_path, LOOK_THEN_ANSWER), worker.task_queue)
+    await handle.result()
+    history = [event async for event in handle.fetch_history_events()]
+    listed = next(
+        e.event_id
+        for e in history
+        if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+        and "OverseerAgentVersion"
+        in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
     )
+    completed = [
+        e.event_id for e in history if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+    ]
+    # After the first model call's answer, before the tool's result: not at the run's end.
+    assert completed[0] < listed < completed[1]

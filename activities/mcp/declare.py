@@ -23,7 +23,8 @@ from contracts.tools import SideEffect, ToolDeclaration
 
 SCHEMAS = TypeAdapter(list[ToolSchema])
 DESCRIPTION_MAX_CHARS = 2_000
-# Below the run's 30 s declaration timeout (workflows/run/agent_run.py DECLARE_TIMEOUT).
+# Below the run's 30 s declaration timeout (workflows/run/engine.py DECLARE_TIMEOUT): a run
+# with MCP servers declares its tools with the local activity, before its first model call.
 LIST_MAX_SECONDS = 20.0
 
 

@@ -12,13 +12,15 @@ from contracts.tools import DeclareTools
 
 def declares_before_first_call(spec: RunSpec) -> bool:
     """A queued run (a missing tool fails it before it waits for a slot), a released run
-    (its report to the release names its version however early it ends), and a run whose
+    (its report to the release names its version however early it ends), a run whose
     models answer on other task queues (a model pool's worker may have other tools and no
-    tool pools of the run's worker)."""
+    tool pools of the run's worker), and a run with MCP servers (starting and listing them
+    takes seconds: not inside a model call's timeout, nor again on each of its attempts)."""
     models = [spec.model, *spec.fallback_models]
     return (
         spec.queue is not None
         or spec.release is not None
+        or bool(spec.mcp)
         or any(model.task_queue is not None for model in models)
     )
 

@@ -7,6 +7,7 @@ queries; its parts (the mixins) take approvals, controls, handoffs and the run q
 """
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -126,6 +127,7 @@ class AgentRun(
                 await self._end(RunState.CANCELED, f"user:{request.by}", request.reason)
         except RunFailed as failure:
             self._failure_reason = failure.reason
+            await self._declare_for_the_record()
             await self._end(RunState.FAILED, SYSTEM, failure.reason)
         return await self._close()
 
@@ -255,6 +257,13 @@ class AgentRun(
         except FailureError as error:
             raise RunFailed(local_failure_reason("tool declarations", error)) from None
         self._pin_tools(declared)
+
+    async def _declare_for_the_record(self) -> None:
+        """A run failing before its model first answered still gets its version (what
+        `overseer versions` counts the failure under): its tools, declared on the way out."""
+        if not self._tools_declared:
+            with contextlib.suppress(RunFailed):  # a tool missing: the version stays unknown
+                await self._declare_tools()
 
     @property
     def _tools_declared(self) -> bool:

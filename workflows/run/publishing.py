@@ -44,8 +44,9 @@ class Publisher:
         self.stale = False
         pending = tuple(request.short_id for request in snapshot.pending_approvals)
         now = (sa.listed_state(snapshot.state), bool(pending), pending)
-        if now != self._listed:
-            workflow.upsert_search_attributes(self._changes(now, snapshot))
+        if now != self._listed or snapshot.agent_version != (self._version or ""):
+            if changes := self._changes(now, snapshot):
+                workflow.upsert_search_attributes(changes)
             self._listed = now
         needs = needs_human(snapshot)
         if self._needs_human is not None and needs != self._needs_human:
@@ -64,9 +65,8 @@ class Publisher:
             updates.append(sa.PENDING_APPROVAL.value_set(now[1]))
         if before is None or now[2] != before[2]:
             updates.append(sa.PENDING_ACTIONS.value_set(list(now[2])))
-        # The version rides along with the next change of listed state (it is known once
-        # the run's tools are declared, by its first model call at the latest), never an
-        # upsert of its own: a one-tool run lists it when it ends.
+        # Listed as soon as it is known (once the run's tools are declared, by its first
+        # model call at the latest), so `overseer ls --version` finds the runs at work.
         if snapshot.agent_version and snapshot.agent_version != self._version:
             updates.append(sa.AGENT_VERSION.value_set(snapshot.agent_version))
             self._version = snapshot.agent_version

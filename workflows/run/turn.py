@@ -5,6 +5,7 @@ and the wiring; this module is what happens between two model calls.
 """
 
 import asyncio
+import functools
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,13 @@ from contracts.model_io import Message, ModelRequest, ModelResponse, ModelSpec, 
 from contracts.output_contract import contract_violation, reprompt
 from contracts.states import RunState
 from contracts.text import clip, duration_text
-from contracts.tools import ToolDeclaration, ToolInvocation, ToolResult, stored_mcp_schemas
+from contracts.tools import (
+    DeclareTools,
+    ToolDeclaration,
+    ToolInvocation,
+    ToolResult,
+    stored_mcp_schemas,
+)
 from workflows.common.activity_options import activity_options
 from workflows.common.failures import dead_letter_reason, message_of
 from workflows.common.references import stored_answer_violation
@@ -64,6 +71,8 @@ class RunTurn(RunParts):
         @property
         def _tools_declared(self) -> bool: ...
 
+        async def _declare_tools(self) -> None: ...
+
         def _pin_tools(self, declared: list[ToolDeclaration]) -> None: ...
 
     async def _plan(self) -> ModelResponse:
@@ -97,21 +106,12 @@ class RunTurn(RunParts):
         """The model's answer for this step; waits in `blocked` while no model can answer.
         The run's first answer also declares its tools, unless they were declared before."""
         spec = self._spec
-        declare = None if self._tools_declared else declare_request(spec)
         while True:
+            declare = None if self._tools_declared else declare_request(spec)
             try:
                 response = await ask_models(
                     [spec.model, *spec.fallback_models],
-                    lambda model: ModelRequest(
-                        run_id=self._run_id,
-                        step=step,
-                        model=model,
-                        messages=self._unsent,
-                        conversation=self._conversation,
-                        tool_names=[n for n in agent_tools(spec, self._tools) if n in self._tools],
-                        mcp_tools=stored_mcp_schemas(self._tools.values()),
-                        declare=declare,
-                    ),
+                    functools.partial(self._model_request, step=step, declare=declare),
                     self._model_unavailable,
                     spec.retries.model,
                     self._steps,
@@ -126,14 +126,43 @@ class RunTurn(RunParts):
                     self._budget.steps_used = step - 1
                 subject = "tool declarations" if declaring else f"model {spec.model.name}"
                 raise RunFailed(dead_letter_reason(subject, error)) from None
-            if declare is not None:
-                if response.declared is None:  # a worker from before models declared tools
-                    raise RunFailed(
-                        f"non_retryable: tool declarations: the worker answering model "
-                        f"{response.model!r} did not declare the run's tools (upgrade it)"
-                    )
+            if declare is None:
+                return response
+            if response.declared is not None:
                 self._pin_tools(response.declared)
-            return response
+                return response
+            # A worker from before model calls declared tools answered (a rolling deploy):
+            # it asked the model without the run's tools. Declare them here and ask again.
+            self._count_unused_answer(response)
+            await self._declare_tools()
+
+    def _model_request(
+        self, model: ModelSpec, step: int, declare: DeclareTools | None
+    ) -> ModelRequest:
+        spec, tools = self._spec, self._tools
+        return ModelRequest(
+            run_id=self._run_id,
+            step=step,
+            model=model,
+            messages=self._unsent,
+            conversation=self._conversation,
+            tool_names=[name for name in agent_tools(spec, tools) if name in tools],
+            mcp_tools=stored_mcp_schemas(tools.values()),
+            declare=declare,
+        )
+
+    def _count_unused_answer(self, response: ModelResponse) -> None:
+        """An answer the run paid for and does not use: its tokens and cost still count."""
+        budget = self._budget
+        budget.input_tokens += response.usage.input_tokens
+        budget.output_tokens += response.usage.output_tokens
+        budget.cost_usd = round(budget.cost_usd + response.cost_usd, 10)
+        self._note(
+            EventKind.MODEL_UNAVAILABLE,
+            SYSTEM,
+            f"{response.model} answered from a worker that does not declare tools (an older "
+            "version): the run declares them itself and asks again",
+        )
 
     def _model_unavailable(self, model: ModelSpec, unavailable: Unavailable) -> None:
         self._note(
