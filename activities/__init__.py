@@ -28,7 +28,7 @@ def all_activities(
     from activities.run_queue import join_run_queue
     from activities.schedules import pause_if_failing, previous_run
     from activities.tools.activity import tool_activities
-    from activities.tools.declare import declare_tools, declare_tools_routed
+    from activities.tools.declare import declare_tools_routed
     from activities.tools.routes import ToolRoutes
 
     routes = routes or ToolRoutes()
@@ -44,7 +44,7 @@ def all_activities(
         broadcast_kill_switches,
         join_run_queue,
         request_own_cancel,
-        declare_tools_routed(routes) if routes else declare_tools,
+        declare_tools_routed(routes),
         call_mcp_tool,
         previous_run,
         pause_if_failing,

@@ -140,8 +140,8 @@ async def test_an_answer_from_an_older_worker_is_not_used_the_run_declares_and_a
     assert done.agent_version
     noted = [e.detail for e in logged if e.kind is EventKind.MODEL_UNAVAILABLE]
     assert noted == [
-        "older answered from a worker that does not declare tools (an older version): "
-        "the run declares them itself and asks again"
+        "the model's answer came from a worker that does not declare tools (an older "
+        "version): the run declares them itself and asks again"
     ]
 
 

@@ -71,8 +71,9 @@ async def declared_tools(request: DeclareTools, routes: ToolRoutes) -> list[Tool
 def declare_tools_routed(
     routes: ToolRoutes,
 ) -> Callable[[DeclareTools], Coroutine[Any, Any, list[ToolDeclaration]]]:
-    """`tools.declare` of a worker whose config routes tools to pools: each declaration
-    also tells the run the task queue its tool runs on (workers/config.py `tool_pools`)."""
+    """`tools.declare` of a worker: each declaration also tells the run the task queue
+    its tool runs on, from the config's tool pools (workers/config.py `tool_pools`; none:
+    the run's own)."""
 
     @activity.defn(name="tools.declare")
     async def declare_routed(request: DeclareTools) -> list[ToolDeclaration]:

@@ -177,9 +177,8 @@ class AgentRun(
     async def _drive(self) -> None:
         if self._spec.carried is None:
             await self._fill_scheduled_goal()  # a scheduled run's {scheduled_time}, {previous.*}
-        if not self._tools_declared and declares_before_first_call(self._spec):
-            await self._declare_tools()  # else the first model call declares them
-        if self._spec.carried is None:
+            if declares_before_first_call(self._spec):
+                await self._declare_tools()  # else the first model call declares them
             await self._wait_for_slot()  # run queue: in `created`, if the spec says so
             self._load_context()
         while True:

@@ -81,15 +81,7 @@ class RunTurn(RunParts):
         await self._checkpoint(None)
         budget.steps_used += 1
         response = await self._ask_model(budget.steps_used)
-        budget.input_tokens += response.usage.input_tokens
-        budget.output_tokens += response.usage.output_tokens
-        budget.cost_usd = round(budget.cost_usd + response.cost_usd, 10)
-        self._metrics.model_used(
-            response.model,
-            response.usage.input_tokens,
-            response.usage.output_tokens,
-            response.cost_usd,
-        )
+        self._charge(response)
         self._ledger.model_version = response.model_version
         self._conversation = response.conversation  # it holds the messages sent, and the answer
         self._unsent = []
@@ -151,16 +143,23 @@ class RunTurn(RunParts):
             declare=declare,
         )
 
-    def _count_unused_answer(self, response: ModelResponse) -> None:
-        """An answer the run paid for and does not use: its tokens and cost still count."""
-        budget = self._budget
-        budget.input_tokens += response.usage.input_tokens
-        budget.output_tokens += response.usage.output_tokens
+    def _charge(self, response: ModelResponse) -> None:
+        """A model's answer counts towards the budget and metrics, used or not."""
+        budget, usage = self._budget, response.usage
+        budget.input_tokens += usage.input_tokens
+        budget.output_tokens += usage.output_tokens
         budget.cost_usd = round(budget.cost_usd + response.cost_usd, 10)
+        self._metrics.model_used(
+            response.model, usage.input_tokens, usage.output_tokens, response.cost_usd
+        )
+
+    def _count_unused_answer(self, response: ModelResponse) -> None:
+        """An answer the run paid for and does not use."""
+        self._charge(response)
         self._note(
             EventKind.MODEL_UNAVAILABLE,
             SYSTEM,
-            f"{response.model} answered from a worker that does not declare tools (an older "
+            "the model's answer came from a worker that does not declare tools (an older "
             "version): the run declares them itself and asks again",
         )
 
