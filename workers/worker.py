@@ -20,6 +20,7 @@ from activities.tools.activity import tool_activities
 from activities.tools.registry import TOOLS, load_installed_tools
 from contracts.errors import OverseerError
 from workers.config import ModelPool, ToolPool, WorkerConfig
+from workers.heap import settle_heap
 from workers.sandbox import SANDBOX, WORKFLOW_CLASSES
 from workers.versioning import deployment_config
 
@@ -111,6 +112,7 @@ async def run_until_signalled(workers: list[Worker]) -> None:
         for worker in workers:
             await running.enter_async_context(worker)
             log.info("worker started on task queue %s%s", worker.task_queue, _version(worker))
+        settle_heap()
         await stop.wait()
         log.info("shutting down: finishing in-flight activities")
     log.info("worker stopped")
