@@ -95,6 +95,7 @@ class WorkerProcess:
         queue: str,
         workspace: Path,
         settings: dict[str, str] | None = None,
+        cwd: Path = REPO,
     ) -> None:
         env = {**os.environ, "TEMPORAL_ADDRESS": address, "OVERSEER_TASK_QUEUE": queue}
         # The sandbox imports the workflow module afresh for every run: without bytecode
@@ -105,7 +106,7 @@ class WorkerProcess:
         env.update(settings or {})
         self.queue = queue
         self.process = subprocess.Popen(
-            command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
 
     def cpu_seconds(self) -> float:
