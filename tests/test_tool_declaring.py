@@ -11,6 +11,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.worker import Worker
 
+from activities.tools.activity import CHAOS_DELAY_ENV
 from activities.tools.declare import declare_tools
 from contracts import search_attributes as sa
 from contracts.events import EventKind
@@ -27,6 +28,7 @@ from contracts.states import RunState
 from contracts.versions import agent_version
 from tests.helpers import events, make_spec, snapshot, start
 from workers.sandbox import SANDBOX, WORKFLOW_CLASSES
+from workflows.run.publishing import ALONE_AFTER
 
 LOOK_THEN_ANSWER = [
     ScriptTurn(say="Looking around.", tool_calls=[ScriptedCall(tool="list_files")]),
@@ -159,21 +161,49 @@ async def test_a_run_failing_before_its_model_answers_still_has_its_version(
     assert attributes.get(sa.AGENT_VERSION) == failed.agent_version
 
 
-async def test_the_version_is_listed_as_soon_as_the_first_answer_declares_the_tools(
+async def _upserts(handle: WorkflowHandle[Any, Any]) -> list[tuple[int, set[str]]]:
+    """Each search-attribute upsert's event id and the attributes it set."""
+    return [
+        (
+            e.event_id,
+            set(
+                e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            ),
+        )
+        async for e in handle.fetch_history_events()
+        if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    ]
+
+
+async def test_a_quick_run_lists_its_version_with_its_end_not_in_an_upsert_of_its_own(
     client: Client, worker: Worker, tmp_path: Path
 ) -> None:
     handle = await start(client, make_spec(tmp_path, LOOK_THEN_ANSWER), worker.task_queue)
     await handle.result()
-    history = [event async for event in handle.fetch_history_events()]
-    listed = next(
+    upserts = await _upserts(handle)
+    # Running, then the end: the version rides with the end (one visibility write fewer).
+    [(_, running), (_, ended)] = upserts
+    assert sa.AGENT_VERSION.name not in running
+    assert {sa.AGENT_VERSION.name, sa.OUTCOME.name} <= ended
+    described = await handle.describe()
+    listed = described.typed_search_attributes.get(sa.AGENT_VERSION)
+    assert listed == (await snapshot(handle)).agent_version != ""
+
+
+async def test_a_run_at_work_lists_its_version_within_a_step_of_two_seconds(
+    client: Client, worker: Worker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The tool takes longer than ALONE_AFTER: the step after it lists the version.
+    monkeypatch.setenv(CHAOS_DELAY_ENV, str(ALONE_AFTER.total_seconds() + 0.5))
+    handle = await start(client, make_spec(tmp_path, LOOK_THEN_ANSWER), worker.task_queue)
+    await handle.result()
+    upserts = await _upserts(handle)
+    tool_done = [
         e.event_id
-        for e in history
-        if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
-        and "OverseerAgentVersion"
-        in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
-    )
-    completed = [
-        e.event_id for e in history if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
-    ]
-    # After the first model call's answer, before the tool's result: not at the run's end.
-    assert completed[0] < listed < completed[1]
+        async for e in handle.fetch_history_events()
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+    ][1]
+    listed = [(event_id, names) for event_id, names in upserts if sa.AGENT_VERSION.name in names]
+    # On its own, after the slow tool, before the run's end.
+    assert [names for _, names in listed] == [{sa.AGENT_VERSION.name}]
+    assert tool_done < listed[0][0] < upserts[-1][0]

@@ -218,7 +218,7 @@ class AgentRun(
         except ArchiveFailed as failure:  # nothing is lost: the log is carried in full
             self._note(EventKind.ARCHIVE_FAILED, SYSTEM, f"log carried in full: {failure}")
         await workflow.wait_condition(workflow.all_handlers_finished)
-        self._publisher.flush(self.snapshot())  # the next segment starts with them
+        self._publisher.flush(self.snapshot(), closing=True)  # the next segment starts with them
         carried = CarriedState(
             state=self._ledger.state,
             events=self._ledger.events,
