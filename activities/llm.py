@@ -7,6 +7,7 @@ from pydantic import TypeAdapter
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.artifact_stores.recent import RecentArtifacts
 from activities.artifacts import ArtifactStore, default_store
 from activities.errors import UNKNOWN_PROVIDER
 from activities.heartbeat import heartbeat_while
@@ -75,7 +76,8 @@ class ModelActivities:
 
     breakers: BreakerBoard = field(default_factory=BreakerBoard)
     providers: dict[str, ModelProvider] = field(default_factory=default_providers)
-    store: ArtifactStore = field(default_factory=default_store)
+    # Model calls read back the conversation the run's last call wrote: kept in memory.
+    store: ArtifactStore = field(default_factory=lambda: RecentArtifacts(default_store()))
     # The worker's tool pools, for the tools a run's first model call declares.
     routes: ToolRoutes = field(default_factory=ToolRoutes)
 
