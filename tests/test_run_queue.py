@@ -26,6 +26,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from contracts import search_attributes as sa
 from contracts.approvals import CancelRequest, Decision
 from contracts.errors import OverseerError
 from contracts.events import EventKind
@@ -135,8 +136,22 @@ async def test_reprioritize_changes_who_starts_next(
 
     await approve(holder)
     await wait_for_state(late, S.WAITING_FOR_APPROVAL)
-    assert (await wait_for(early, lambda s: s.queue_position == 1)).state is S.CREATED
+    waiting = await wait_for(early, lambda s: s.queue_position == 1)
+    assert waiting.state is S.CREATED
+    # Listed while it waits in the queue, not only once it leaves it.
+    assert await listed_version(early) == waiting.agent_version != ""
     await cancel(early, late)
+
+
+async def listed_version(handle: WorkflowHandle[Any, Any], within: float = 10) -> str | None:
+    """The run's OverseerAgentVersion once its worker has upserted it (or None at the deadline)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        described = await handle.describe()
+        listed = described.typed_search_attributes.get(sa.AGENT_VERSION)
+        if listed or asyncio.get_running_loop().time() > deadline:
+            return listed
+        await asyncio.sleep(0.1)
 
 
 async def test_a_queued_run_canceled_leaves_the_queue_and_never_runs_a_tool(

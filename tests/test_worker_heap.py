@@ -1,5 +1,5 @@
-"""The worker's garbage collector (workers/heap.py): start-up's heap frozen once the worker
-runs, start-up's garbage freed first, and a larger young generation."""
+"""The worker's garbage collector (workers/heap.py): start-up's heap frozen before the worker
+polls, start-up's garbage freed first, and a larger young generation."""
 
 import asyncio
 import os
@@ -33,7 +33,7 @@ def test_settling_frees_start_up_garbage_then_freezes_the_rest() -> None:
     assert done.stdout.split() == ["True", "True", str(YOUNG_GENERATION)]
 
 
-async def test_the_worker_settles_its_heap_once_its_workers_run(
+async def test_the_worker_settles_its_heap_before_its_workers_poll(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settled: list[bool] = []

@@ -108,11 +108,12 @@ async def run_until_signalled(workers: list[Worker]) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    # Before any worker polls: no run's objects are in the heap yet to be frozen with it.
+    settle_heap()
     async with contextlib.AsyncExitStack() as running:
         for worker in workers:
             await running.enter_async_context(worker)
             log.info("worker started on task queue %s%s", worker.task_queue, _version(worker))
-        settle_heap()
         await stop.wait()
         log.info("shutting down: finishing in-flight activities")
     log.info("worker stopped")

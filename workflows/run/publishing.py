@@ -23,6 +23,7 @@ from temporalio.common import SearchAttributeUpdate
 from contracts import search_attributes as sa
 from contracts.redaction import redact
 from contracts.snapshot import RunSnapshot
+from contracts.states import RunState
 from workflows.common.child_progress import needs_human, report_to_parent
 from workflows.run.details import current_details
 
@@ -55,7 +56,7 @@ class Publisher:
         self.stale = False
         pending = tuple(request.short_id for request in snapshot.pending_approvals)
         now = (sa.listed_state(snapshot.state), bool(pending), pending)
-        if now != self._listed or self._version_due(snapshot, closing):
+        if now != self._listed or self._version_due(snapshot, now, closing):
             if changes := self._changes(now, snapshot):
                 workflow.upsert_search_attributes(changes)
             self._listed = now
@@ -65,13 +66,15 @@ class Publisher:
         self._needs_human = needs
         workflow.set_current_details(redact(current_details(snapshot), self._redact_patterns))
 
-    def _version_due(self, snapshot: RunSnapshot, closing: bool) -> bool:
-        """A new agent version to list on its own: at the end, or once the run has been
-        going `ALONE_AFTER` (with any other change, it rides along in `_changes`)."""
+    def _version_due(self, snapshot: RunSnapshot, now: Listed, closing: bool) -> bool:
+        """A new agent version to list on its own: at the end, while the run waits in its
+        queue (it has no next step to wait for), or once it has been going `ALONE_AFTER`
+        (with any other change, it rides along in `_changes`)."""
         if snapshot.agent_version == (self._version or ""):
             return False
         ending = closing or snapshot.outcome is not None
-        return ending or workflow.now() - workflow.info().start_time >= ALONE_AFTER
+        queued = now[0] == RunState.CREATED
+        return ending or queued or workflow.now() - workflow.info().start_time >= ALONE_AFTER
 
     def _changes(self, now: Listed, snapshot: RunSnapshot) -> list[SearchAttributeUpdate[Any]]:
         """Only the attributes that changed: each one set is a payload in the history event
