@@ -149,8 +149,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=24, help="runs per block (a multiple of 4)")
     parser.add_argument("--rounds", type=int, default=24, help="rounds of one block per side")
     args = parser.parse_args()
-    if args.runs < PAIRED or args.runs % PAIRED or not 1 <= args.rounds <= 1000:
-        parser.error("--runs must be a positive multiple of 4 and --rounds 1 to 1000")
+    if not PAIRED <= args.runs <= 10_000 or args.runs % PAIRED or not 1 <= args.rounds <= 1000:
+        parser.error("--runs must be a multiple of 4 from 4 to 10000 and --rounds 1 to 1000")
+    if args.before.startswith("-"):  # git would read it as an option
+        parser.error(f"--before must be a git revision, got {args.before!r}")
     with tempfile.TemporaryDirectory(prefix="overseer-ab-tree-") as folder:
         try:
             before = checkout(args.before, Path(folder))
