@@ -47,6 +47,10 @@ START_BATCH = 100
 QUERY_ATTEMPTS = 5
 RUNNING = f"WorkflowType = '{WORKFLOW_NAME}' AND ExecutionStatus = 'Running'"
 SCRIPTS = Path(sysconfig.get_path("scripts"))
+# Whether the server skips its search-attribute cache on every read: false (the cache is
+# used) by default and in production; `temporal server start-dev` sets it true unless told
+# otherwise. bench/server_ops.py counts what that costs a run.
+SA_CACHE_SETTING = "system.forceSearchAttributesCacheRefreshOnRead"
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -158,8 +162,10 @@ class Bench:
         server_pid: int,
         profile: Path | None = None,
         profile_bare: bool = False,
+        metrics_port: int | None = None,
     ) -> None:
         self.server_pid = server_pid
+        self.metrics_port = metrics_port
         self.profile = profile
         self.profile_bare = profile_bare
         self.client = client
@@ -172,8 +178,7 @@ class Bench:
 
         async def start(run_spec: RunSpec) -> WorkflowHandle[Any, Any]:
             run_id = f"bench-{uuid.uuid4().hex}"
-            await start_spec(self.client, run_id, run_spec, queue)
-            return self.client.get_workflow_handle(run_id)
+            return await start_spec(self.client, run_id, run_spec, queue)
 
         handles: list[WorkflowHandle[Any, Any]] = []
         for chunk in range(0, len(specs), START_BATCH):
@@ -677,8 +682,9 @@ async def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
     parser.add_argument(
         "--phases",
-        default="throughput,artifacts,approvals,history,streaming,waiting-fleet,long-run,soak",
-        help="comma-separated subset of the phases to run",
+        default="throughput,server-ops,artifacts,approvals,history,streaming,waiting-fleet,"
+        "long-run,soak",
+        help="comma-separated subset of the phases to run (default: all, %(default)s)",
     )
     parser.add_argument(
         "--profile",
@@ -687,6 +693,13 @@ async def main() -> int:
     )
     parser.add_argument(
         "--profile-bare", action="store_true", help="record the bare worker instead"
+    )
+    parser.add_argument(
+        "--production-sa-cache",
+        action="store_true",
+        help="run the dev server with its search-attribute cache on, as a production server "
+        "has it (start-dev turns it off: every search-attribute operation then reads the "
+        "namespace from SQLite)",
     )
     args = parser.parse_args()
     if not 1 <= args.runs <= 10_000:
@@ -698,17 +711,31 @@ async def main() -> int:
     if args.profile and not shutil.which("py-spy"):
         parser.error("--profile needs py-spy on PATH (pip install py-spy)")
     address = ServerAddress("127.0.0.1", free_port())
+    metrics_port = free_port()
+    server_settings = ["--metrics-port", str(metrics_port)]
+    if args.production_sa_cache:
+        server_settings += ["--dynamic-config-value", f"{SA_CACHE_SETTING}=false"]
     with tempfile.TemporaryDirectory(prefix="overseer-bench-") as folder:
         workspace = Path(folder)
         server = subprocess.Popen(  # noqa: ASYNC220 - starting, not waiting on, the server
-            [*dev_server_command(address, free_port(), workspace / "t.db"), "--headless"],
+            [
+                *dev_server_command(address, free_port(), workspace / "t.db"),
+                "--headless",
+                *server_settings,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         try:
             client = await connect_when_up(address.target)
             bench = Bench(
-                client, address.target, workspace, server.pid, args.profile, args.profile_bare
+                client,
+                address.target,
+                workspace,
+                server.pid,
+                args.profile,
+                args.profile_bare,
+                metrics_port,
             )
             phases = phase_table(bench, args)
             chosen = args.phases.split(",")
@@ -720,7 +747,8 @@ async def main() -> int:
                 rows = await phases[name]()
                 print(table(rows), flush=True)
                 # Written as each phase ends: a later phase failing loses nothing.
-                write_phase(args.out, name, rows)
+                setting = "production search-attribute cache" if args.production_sa_cache else ""
+                write_phase(args.out, name, rows, setting)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -731,10 +759,12 @@ def phase_table(
     bench: Bench, args: argparse.Namespace
 ) -> dict[str, Callable[[], Awaitable[list[Row]]]]:
     from bench.artifact_cost import artifact_store_cost  # they import this module
+    from bench.server_ops import server_operations
     from bench.soak import soak
 
     return {
         "throughput": lambda: bench.throughput(args.runs, args.rounds),
+        "server-ops": lambda: server_operations(bench, args.runs),
         "artifacts": lambda: artifact_store_cost(bench, args.runs, args.rounds),
         "approvals": lambda: bench.approval_latency(args.approvals),
         "history": bench.history_per_call,
@@ -756,11 +786,13 @@ async def connect_when_up(target: str, within: float = 60) -> Client:
             await asyncio.sleep(0.5)
 
 
-def write_phase(out: Path, phase: str, rows: list[Row]) -> None:
+def write_phase(out: Path, phase: str, rows: list[Row], setting: str = "") -> None:
     """Replace this phase's table in `out` (the rest of the file, the prose included, is
-    kept); a phase not there yet goes before the prose."""
+    kept); a phase not there yet goes before the prose. `setting`: how the server was run,
+    when not as `temporal server start-dev` runs it."""
     begin, end = f"<!-- bench:{phase} -->", f"<!-- /bench:{phase} -->"
-    block = f"{begin}\n### {phase} ({time.strftime('%Y-%m-%d')})\n\n{table(rows)}\n{end}"
+    heading = ", ".join(filter(None, [time.strftime("%Y-%m-%d"), setting]))
+    block = f"{begin}\n### {phase} ({heading})\n\n{table(rows)}\n{end}"
     text = out.read_text() if out.exists() else "# Benchmarks\n"
     if begin in text and end in text:
         head, rest = text.split(begin, 1)

@@ -79,9 +79,13 @@ async def start_run(
     return run_id, spec
 
 
-async def start_spec(client: Client, run_id: str, spec: RunSpec, task_queue: str) -> None:
+async def start_spec(
+    client: Client, run_id: str, spec: RunSpec, task_queue: str
+) -> WorkflowHandle[Any, Any]:
+    """Start the run; its handle carries the run id, so reading its result or history
+    names this execution instead of having the server look up the workflow id's current one."""
     agent, goal, requester = spec.agent, spec.goal, spec.requester
-    await client.start_workflow(
+    return await client.start_workflow(
         WORKFLOW_NAME,
         spec,
         id=run_id,
