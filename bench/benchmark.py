@@ -273,11 +273,15 @@ class Bench:
         async def work(queue_o: str, queue_b: str) -> list[Row]:
             rows = []
             # Rounds alternate the sides, and each figure is the median of its rounds:
-            # one batch on a 2-core machine varies by 10-20 %.
+            # one batch on a 2-core machine varies by 10-20 %. Every other round goes
+            # Overseer first, so neither side always meets the server's store the larger
+            # (it grows by each batch's runs) or the machine later in a round.
             samples: dict[str, list[tuple[float, float, float]]] = {"bare": [], "overseer": []}
-            for _ in range(rounds):
-                samples["bare"].append(await measure("bare", queue_b))
-                samples["overseer"].append(await measure("overseer", queue_o))
+            queues = {"bare": queue_b, "overseer": queue_o}
+            for round_number in range(rounds):
+                order = ("bare", "overseer") if round_number % 2 == 0 else ("overseer", "bare")
+                for side in order:
+                    samples[side].append(await measure(side, queues[side]))
             timings = {
                 side: tuple(statistics.median(figure) for figure in zip(*batches, strict=True))
                 for side, batches in samples.items()
