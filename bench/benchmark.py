@@ -275,7 +275,8 @@ class Bench:
             # Rounds alternate the sides, and each figure is the median of its rounds:
             # one batch on a 2-core machine varies by 10-20 %. Every other round goes
             # Overseer first, so neither side always meets the server's store the larger
-            # (it grows by each batch's runs) or the machine later in a round.
+            # (it grows by each batch's runs) or the machine later in a round; an even
+            # --rounds balances the orders exactly.
             samples: dict[str, list[tuple[float, float, float]]] = {"bare": [], "overseer": []}
             queues = {"bare": queue_b, "overseer": queue_o}
             for round_number in range(rounds):
@@ -716,16 +717,13 @@ async def main() -> int:
         parser.error("--profile needs py-spy on PATH (pip install py-spy)")
     address = ServerAddress("127.0.0.1", free_port())
     metrics_port = free_port()
-    server_settings = ["--metrics-port", str(metrics_port)]
-    if args.production_sa_cache:
-        server_settings += ["--dynamic-config-value", f"{SA_CACHE_SETTING}=false"]
     with tempfile.TemporaryDirectory(prefix="overseer-bench-") as folder:
         workspace = Path(folder)
         server = subprocess.Popen(  # noqa: ASYNC220 - starting, not waiting on, the server
             [
                 *dev_server_command(address, free_port(), workspace / "t.db"),
                 "--headless",
-                *server_settings,
+                *server_settings(metrics_port, production_sa_cache=args.production_sa_cache),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -777,6 +775,14 @@ def phase_table(
         "long-run": lambda: bench.long_run(args.steps),
         "soak": lambda: soak(bench, args.soak_runs),
     }
+
+
+def server_settings(metrics_port: int, *, production_sa_cache: bool) -> list[str]:
+    """The benchmark's options to `temporal server start-dev`, beyond the project's own."""
+    settings = ["--metrics-port", str(metrics_port)]
+    if production_sa_cache:
+        settings += ["--dynamic-config-value", f"{SA_CACHE_SETTING}=false"]
+    return settings
 
 
 async def connect_when_up(target: str, within: float = 60) -> Client:

@@ -1,11 +1,28 @@
 """bench/server_ops.py reads the dev server's persistence counters from its /metrics page."""
 
+import argparse
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from typing import cast
 
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from bench.benchmark import (
+    ONE_TOOL,
+    SA_CACHE_SETTING,
+    Bench,
+    Row,
+    phase_table,
+    server_settings,
+    spec,
+    write_phase,
+)
 from bench.server_ops import requests_in
+from starters.client.runs import start_spec
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -55,3 +72,33 @@ def test_the_readme_names_only_options_the_benchmark_has() -> None:
     assert {"--production-sa-cache", "--phases", "--rounds"} <= named
     assert not [option for option in named if option not in shown]
     assert "server-ops" in re.sub(r"\s", "", shown)  # argparse wraps lines at hyphens
+
+
+def test_the_server_runs_with_its_search_attribute_cache_only_when_asked() -> None:
+    cache_on = ["--dynamic-config-value", f"{SA_CACHE_SETTING}=false"]
+
+    assert server_settings(9090, production_sa_cache=False) == ["--metrics-port", "9090"]
+    assert server_settings(9090, production_sa_cache=True) == ["--metrics-port", "9090", *cache_on]
+
+
+def test_server_ops_is_a_phase_and_a_table_names_how_the_server_ran(tmp_path: Path) -> None:
+    unconnected = Bench(cast(Client, None), "", tmp_path, server_pid=0)
+    assert "server-ops" in phase_table(unconnected, argparse.Namespace())
+    out = tmp_path / "BENCHMARKS.md"
+
+    write_phase(out, "server-ops", [Row("x", 1, 2, "per run")], "production search-attribute cache")
+
+    assert ", production search-attribute cache)" in out.read_text()
+
+
+async def test_start_spec_returns_a_handle_on_the_execution_it_started(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    run_id = f"bench-{uuid.uuid4().hex}"
+    handle = await start_spec(env.client, run_id, spec(tmp_path, ONE_TOOL), "no-worker-here")
+    try:
+        described = await handle.describe()
+        assert handle.run_id is not None
+        assert handle.run_id == described.run_id
+    finally:
+        await handle.terminate()

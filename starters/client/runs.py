@@ -82,10 +82,11 @@ async def start_run(
 async def start_spec(
     client: Client, run_id: str, spec: RunSpec, task_queue: str
 ) -> WorkflowHandle[Any, Any]:
-    """Start the run; its handle carries the run id, so reading its result or history
-    names this execution instead of having the server look up the workflow id's current one."""
+    """Start the run, and return a handle on this execution (its run id pinned): reading its
+    result, history or description then names it, instead of having the server look up the
+    workflow id's current execution each time."""
     agent, goal, requester = spec.agent, spec.goal, spec.requester
-    return await client.start_workflow(
+    started = await client.start_workflow(
         WORKFLOW_NAME,
         spec,
         id=run_id,
@@ -109,6 +110,7 @@ async def start_spec(
             + (f"\n\n**Retry of** {spec.retry_of}" if spec.retry_of else "")
         ),
     )
+    return client.get_workflow_handle(run_id, run_id=started.result_run_id)
 
 
 def _rpc_problem(run_id: str, error: RPCError) -> OverseerError:
