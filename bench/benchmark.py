@@ -744,12 +744,12 @@ async def main() -> int:
             for name in chosen:
                 if name not in phases:
                     parser.error(f"unknown phase {name!r} (known: {', '.join(phases)})")
+            setting = "production search-attribute cache" if args.production_sa_cache else ""
             for name in chosen:
                 print(f"... {name}", file=sys.stderr, flush=True)
                 rows = await phases[name]()
                 print(table(rows), flush=True)
                 # Written as each phase ends: a later phase failing loses nothing.
-                setting = "production search-attribute cache" if args.production_sa_cache else ""
                 write_phase(args.out, name, rows, setting)
         finally:
             server.send_signal(signal.SIGTERM)

@@ -9,9 +9,11 @@ or at once when the run ends or continues as new.
 A change that is not the run's listed state (its agent version, known once its first model
 call declared its tools) waits for the next upsert the run makes anyway, its end, or its
 first workflow task `ALONE_AFTER` into the run. On the benchmark's one-tool run, the version's
-upsert of its own cost the server about 3.7 ms of CPU (5 % of a bare workflow's) in a visibility
-write, for a run over in a tenth of a second: now a run that ends that quickly lists its version
-with its end, and one at work for longer lists it within a step of `ALONE_AFTER`.
+upsert of its own (in the run's second workflow task: a visibility write the run made for
+nothing else) cost the server about 5 % of a bare workflow's CPU, for a run over in a tenth of
+a second: now a run that ends that quickly lists its version with its end, and one at work for
+longer lists it within a step of `ALONE_AFTER`. (The `running` upsert of the first workflow
+task and the end's cost no visibility write of their own: the server writes one then anyway.)
 """
 
 from datetime import timedelta
