@@ -11,6 +11,7 @@ against one embedded Temporal dev server started for the benchmark.
 import argparse
 import asyncio
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -139,6 +140,7 @@ def spec(workspace: Path, script: list[ScriptTurn], **extra: Any) -> RunSpec:
         "tools": ["list_files", "read_file", "write_file"],
         "workspace": str(workspace),
         "policy": PolicySpec(require_approval=[]),
+        "trace_id": secrets.token_hex(16),  # as `overseer run` gives every run one
     }
     fields.update(extra)
     return RunSpec(**fields)
@@ -242,21 +244,30 @@ class Bench:
     ) -> tuple[float, float, float]:
         """One batch of one-tool runs (or the bare workflow's three activities): runs per
         second, and the worker's and the server's CPU milliseconds per run."""
+        if bare:
+            return await self.timed(
+                worker, runs, lambda: self.start_bare(queue, runs, 3, "x", False)
+            )
+        # Each run its own goal, as real runs have: the artifact store then stores each
+        # run's conversation, instead of finding the first run's bytes already there.
+        specs = [
+            spec(self.workspace, ONE_TOOL, goal=f"benchmark {uuid.uuid4().hex}")
+            for _ in range(runs)
+        ]
+        return await self.timed(worker, runs, lambda: self.start_runs(queue, specs))
+
+    async def timed(
+        self,
+        worker: WorkerProcess,
+        runs: int,
+        start: Callable[[], Awaitable[list[WorkflowHandle[Any, Any]]]],
+    ) -> tuple[float, float, float]:
+        """Start a batch and wait for all of it: runs per second, and the worker's and the
+        server's CPU milliseconds per run."""
         await self.server_idle()  # the last batch's closing work is not this one's
         cpu, server_cpu = worker.cpu_seconds(), cpu_seconds(self.server_pid)
         began = time.perf_counter()
-        if bare:
-            handles = await self.start_bare(queue, runs, 3, "x", False)
-        else:
-            # Each run its own goal, as real runs have: the artifact store then stores each
-            # run's conversation, instead of finding the first run's bytes already there.
-            handles = await self.start_runs(
-                queue,
-                [
-                    spec(self.workspace, ONE_TOOL, goal=f"benchmark {uuid.uuid4().hex}")
-                    for _ in range(runs)
-                ],
-            )
+        handles = await start()
         await asyncio.gather(*(h.result() for h in handles))
         elapsed = time.perf_counter() - began
         return (
@@ -658,9 +669,15 @@ async def history_size(handle: WorkflowHandle[Any, Any]) -> int:
     return int(described.raw_description.workflow_execution_info.history_size_bytes)
 
 
-def table(rows: list[Row]) -> str:
+# A phase whose rows set other sides against each other than Overseer and bare Temporal
+# (each row's name says which: "A / B").
+DEFAULT_COLUMNS = ("Overseer", "bare Temporal")
+COLUMNS = {"listing": ("A", "B")}
+
+
+def table(rows: list[Row], columns: tuple[str, str] = DEFAULT_COLUMNS) -> str:
     lines = [
-        "| measure | Overseer | bare Temporal | ratio | target |",
+        f"| measure | {columns[0]} | {columns[1]} | ratio | target |",
         "|---|---:|---:|---:|---|",
     ]
     for row in rows:
@@ -687,7 +704,7 @@ async def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
     parser.add_argument(
         "--phases",
-        default="throughput,server-ops,artifacts,approvals,history,streaming,waiting-fleet,"
+        default="throughput,listing,server-ops,artifacts,approvals,history,streaming,waiting-fleet,"
         "long-run,soak",
         help="comma-separated subset of the phases to run (default: all, %(default)s)",
     )
@@ -748,7 +765,7 @@ async def main() -> int:
             for name in chosen:
                 print(f"... {name}", file=sys.stderr, flush=True)
                 rows = await phases[name]()
-                print(table(rows), flush=True)
+                print(table(rows, COLUMNS.get(name, DEFAULT_COLUMNS)), flush=True)
                 # Written as each phase ends: a later phase failing loses nothing.
                 write_phase(args.out, name, rows, setting)
         finally:
@@ -761,11 +778,13 @@ def phase_table(
     bench: Bench, args: argparse.Namespace
 ) -> dict[str, Callable[[], Awaitable[list[Row]]]]:
     from bench.artifact_cost import artifact_store_cost  # they import this module
+    from bench.listing import listing_cost
     from bench.server_ops import server_operations
     from bench.soak import soak
 
     return {
         "throughput": lambda: bench.throughput(args.runs, args.rounds),
+        "listing": lambda: listing_cost(bench, args.runs, args.rounds),
         "server-ops": lambda: server_operations(bench, args.runs),
         "artifacts": lambda: artifact_store_cost(bench, args.runs, args.rounds),
         "approvals": lambda: bench.approval_latency(args.approvals),
@@ -802,7 +821,8 @@ def write_phase(out: Path, phase: str, rows: list[Row], setting: str = "") -> No
     when not as `temporal server start-dev` runs it."""
     begin, end = f"<!-- bench:{phase} -->", f"<!-- /bench:{phase} -->"
     heading = ", ".join(filter(None, [time.strftime("%Y-%m-%d"), setting]))
-    block = f"{begin}\n### {phase} ({heading})\n\n{table(rows)}\n{end}"
+    columns = COLUMNS.get(phase, DEFAULT_COLUMNS)
+    block = f"{begin}\n### {phase} ({heading})\n\n{table(rows, columns)}\n{end}"
     text = out.read_text() if out.exists() else "# Benchmarks\n"
     if begin in text and end in text:
         head, rest = text.split(begin, 1)

@@ -4,7 +4,7 @@ import asyncio
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from opentelemetry import trace
 from pydantic import BaseModel
@@ -79,20 +79,19 @@ async def start_run(
     return run_id, spec
 
 
-async def start_spec(
-    client: Client, run_id: str, spec: RunSpec, task_queue: str
-) -> WorkflowHandle[Any, Any]:
-    """Start the run, and return a handle on this execution (its run id pinned): reading its
-    result, history or description then names it, instead of having the server look up the
-    workflow id's current execution each time."""
+class StartListing(NamedTuple):
+    """How a run is listed from its start: the search attributes `overseer ls`, the Web UI
+    and `temporal workflow list` filter on, and the Web UI's summary and details."""
+
+    search_attributes: TypedSearchAttributes
+    summary: str
+    details: str
+
+
+def start_listing(spec: RunSpec) -> StartListing:
     agent, goal, requester = spec.agent, spec.goal, spec.requester
-    started = await client.start_workflow(
-        WORKFLOW_NAME,
-        spec,
-        id=run_id,
-        task_queue=task_queue,
-        # Listed at once (`overseer ls`, the Web UI), before a worker has picked it up.
-        search_attributes=TypedSearchAttributes(
+    return StartListing(
+        TypedSearchAttributes(
             [
                 SearchAttributePair(sa.RUN_STATE, RunState.CREATED.value),
                 SearchAttributePair(sa.PENDING_APPROVAL, False),
@@ -101,14 +100,31 @@ async def start_spec(
                 SearchAttributePair(sa.TRACE_ID, spec.trace_id),
             ]
         ),
-        static_summary=f"{agent}: {goal}"[:200],
-        static_details=(
-            f"**Agent** {agent} · **model** {spec.model.provider}/{spec.model.name} · "
-            f"**policy** {spec.policy.version} · **requester** {requester}\n\n"
-            f"**Tools** {', '.join(spec.tools) or 'none'} · **max steps** "
-            f"{spec.budget.max_steps}\n\n**Goal** {goal}\n\n**Trace** {spec.trace_id}"
-            + (f"\n\n**Retry of** {spec.retry_of}" if spec.retry_of else "")
-        ),
+        f"{agent}: {goal}"[:200],
+        f"**Agent** {agent} · **model** {spec.model.provider}/{spec.model.name} · "
+        f"**policy** {spec.policy.version} · **requester** {requester}\n\n"
+        f"**Tools** {', '.join(spec.tools) or 'none'} · **max steps** "
+        f"{spec.budget.max_steps}\n\n**Goal** {goal}\n\n**Trace** {spec.trace_id}"
+        + (f"\n\n**Retry of** {spec.retry_of}" if spec.retry_of else ""),
+    )
+
+
+async def start_spec(
+    client: Client, run_id: str, spec: RunSpec, task_queue: str
+) -> WorkflowHandle[Any, Any]:
+    """Start the run, and return a handle on this execution (its run id pinned): reading its
+    result, history or description then names it, instead of having the server look up the
+    workflow id's current execution each time."""
+    listing = start_listing(spec)
+    started = await client.start_workflow(
+        WORKFLOW_NAME,
+        spec,
+        id=run_id,
+        task_queue=task_queue,
+        # Listed at once (`overseer ls`, the Web UI), before a worker has picked it up.
+        search_attributes=listing.search_attributes,
+        static_summary=listing.summary,
+        static_details=listing.details,
     )
     return client.get_workflow_handle(run_id, run_id=started.result_run_id)
 
