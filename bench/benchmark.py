@@ -48,10 +48,6 @@ START_BATCH = 100
 QUERY_ATTEMPTS = 5
 RUNNING = f"WorkflowType = '{WORKFLOW_NAME}' AND ExecutionStatus = 'Running'"
 SCRIPTS = Path(sysconfig.get_path("scripts"))
-# Whether the server skips its search-attribute cache on every read: false (the cache is
-# used) by default and in production; `temporal server start-dev` sets it true unless told
-# otherwise. bench/server_ops.py counts what that costs a run.
-SA_CACHE_SETTING = "system.forceSearchAttributesCacheRefreshOnRead"
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -717,11 +713,12 @@ async def main() -> int:
         "--profile-bare", action="store_true", help="record the bare worker instead"
     )
     parser.add_argument(
-        "--production-sa-cache",
+        "--dev-sa-refresh",
         action="store_true",
-        help="run the dev server with its search-attribute cache on, as a production server "
-        "has it (start-dev turns it off: every search-attribute operation then reads the "
-        "namespace from SQLite)",
+        help="run the server with its search-attribute cache off, as `temporal server "
+        "start-dev` has it by default (the embedded server turns it on, as a production "
+        "server has it): every operation on a run's search attributes then reads the "
+        "namespace and cluster metadata from SQLite",
     )
     args = parser.parse_args()
     if not 1 <= args.runs <= 10_000:
@@ -737,11 +734,7 @@ async def main() -> int:
     with tempfile.TemporaryDirectory(prefix="overseer-bench-") as folder:
         workspace = Path(folder)
         server = subprocess.Popen(  # noqa: ASYNC220 - starting, not waiting on, the server
-            [
-                *dev_server_command(address, free_port(), workspace / "t.db"),
-                "--headless",
-                *server_settings(metrics_port, production_sa_cache=args.production_sa_cache),
-            ],
+            server_command(address, workspace, metrics_port, dev_sa_refresh=args.dev_sa_refresh),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -761,7 +754,9 @@ async def main() -> int:
             for name in chosen:
                 if name not in phases:
                     parser.error(f"unknown phase {name!r} (known: {', '.join(phases)})")
-            setting = "production search-attribute cache" if args.production_sa_cache else ""
+            setting = (
+                "search-attribute cache off, as start-dev has it" if args.dev_sa_refresh else ""
+            )
             for name in chosen:
                 print(f"... {name}", file=sys.stderr, flush=True)
                 rows = await phases[name]()
@@ -796,12 +791,17 @@ def phase_table(
     }
 
 
-def server_settings(metrics_port: int, *, production_sa_cache: bool) -> list[str]:
-    """The benchmark's options to `temporal server start-dev`, beyond the project's own."""
-    settings = ["--metrics-port", str(metrics_port)]
-    if production_sa_cache:
-        settings += ["--dynamic-config-value", f"{SA_CACHE_SETTING}=false"]
-    return settings
+def server_command(
+    address: ServerAddress, workspace: Path, metrics_port: int, *, dev_sa_refresh: bool
+) -> list[str]:
+    """The embedded server's command (`overseer server`'s), with its metrics served; with
+    `dev_sa_refresh`, its search-attribute cache off, as `temporal server start-dev` has it."""
+    return [
+        *dev_server_command(address, free_port(), workspace / "t.db", sa_cache=not dev_sa_refresh),
+        "--headless",
+        "--metrics-port",
+        str(metrics_port),
+    ]
 
 
 async def connect_when_up(target: str, within: float = 60) -> Client:

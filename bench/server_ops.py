@@ -4,14 +4,14 @@ per run, by service and operation, from the dev server's Prometheus `/metrics`.
 CPU figures on this 2-core VM move by 5-10 % from one run to the next. The requests a run
 makes itself (its creation, mutable-state updates, history reads, visibility records) do
 not; the task queues' reads and matching's task writes depend on load and on the window,
-and vary a little. On the dev server's default configuration every search-attribute
-operation (validating a start or an upsert, writing a visibility record) reads the cluster
-metadata from SQLite again, and one with custom attributes the namespace too, since
-`temporal server start-dev` turns the search-attribute cache off, a setting Temporal's
-dynamic config documents as "should not be turned on in production". A bare workflow, with
-no custom search attributes, pays fewer of those reads and none of the namespace; an
-Overseer run, listed by state, agent and requester, pays them all. `--production-sa-cache`
-runs the server with the cache on.
+and vary a little. On `temporal server start-dev` as it comes (`--dev-sa-refresh`), every
+search-attribute operation (validating a start or an upsert, writing a visibility record)
+reads the cluster metadata from SQLite again, and one with custom attributes the namespace
+too: start-dev turns the search-attribute cache off, a setting Temporal's dynamic config
+documents as "should not be turned on in production". A bare workflow, with no custom
+search attributes, pays fewer of those reads and none of the namespace; an Overseer run,
+listed by state, agent and requester, pays them all. The embedded server runs with the
+cache on, as Temporal's default has it.
 """
 
 import asyncio

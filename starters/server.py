@@ -20,6 +20,13 @@ from contracts.errors import OverseerError
 from contracts.search_attributes import ALL_KEYS
 
 STATE_DIR = Path(".overseer")
+# `temporal server start-dev` turns the server's search-attribute cache off, so that an
+# attribute added at run time is usable at once; every operation on a run's custom search
+# attributes then reads the namespace and cluster metadata from SQLite again (about 23
+# persistence requests of a one-tool run's 49; BENCHMARKS.md). Temporal's own default, and a
+# production server's, is the cache on; ensure_search_attributes waits out the few seconds
+# in which a newly added attribute is refused.
+SA_CACHE_SETTING = "system.forceSearchAttributesCacheRefreshOnRead"
 STARTUP_DEADLINE_SECONDS = 60.0
 
 
@@ -54,7 +61,10 @@ def temporal_binary() -> Path:
     return binary
 
 
-def dev_server_command(address: ServerAddress, ui_port: int, db_file: Path) -> list[str]:
+def dev_server_command(
+    address: ServerAddress, ui_port: int, db_file: Path, *, sa_cache: bool = True
+) -> list[str]:
+    """`sa_cache=False`: as start-dev runs by default (the benchmark compares the two)."""
     command = [
         str(temporal_binary()),
         "server",
@@ -72,6 +82,8 @@ def dev_server_command(address: ServerAddress, ui_port: int, db_file: Path) -> l
     ]
     for key in ALL_KEYS:
         command += ["--search-attribute", f"{key.name}={key._metadata_type}"]
+    if sa_cache:
+        command += ["--dynamic-config-value", f"{SA_CACHE_SETTING}=false"]
     return command
 
 

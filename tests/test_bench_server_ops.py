@@ -13,16 +13,16 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.benchmark import (
     ONE_TOOL,
-    SA_CACHE_SETTING,
     Bench,
     Row,
     phase_table,
-    server_settings,
+    server_command,
     spec,
     write_phase,
 )
 from bench.server_ops import requests_in
 from starters.client.runs import start_spec
+from starters.server import SA_CACHE_SETTING, ServerAddress
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -69,16 +69,21 @@ def test_the_readme_names_only_options_the_benchmark_has() -> None:
         check=True,
     ).stdout
 
-    assert {"--production-sa-cache", "--phases", "--rounds"} <= named
+    assert {"--dev-sa-refresh", "--phases", "--rounds"} <= named
     assert not [option for option in named if option not in shown]
     assert "server-ops" in re.sub(r"\s", "", shown)  # argparse wraps lines at hyphens
 
 
-def test_the_server_runs_with_its_search_attribute_cache_only_when_asked() -> None:
+def test_the_server_runs_with_its_search_attribute_cache_on_unless_asked(tmp_path: Path) -> None:
     cache_on = ["--dynamic-config-value", f"{SA_CACHE_SETTING}=false"]
+    address = ServerAddress("127.0.0.1", 7233)
 
-    assert server_settings(9090, production_sa_cache=False) == ["--metrics-port", "9090"]
-    assert server_settings(9090, production_sa_cache=True) == ["--metrics-port", "9090", *cache_on]
+    production = server_command(address, tmp_path, 9090, dev_sa_refresh=False)
+    dev = server_command(address, tmp_path, 9090, dev_sa_refresh=True)
+
+    assert " ".join(cache_on) in " ".join(production)
+    assert SA_CACHE_SETTING not in " ".join(dev)
+    assert production[-2:] == dev[-2:] == ["--metrics-port", "9090"]
 
 
 def test_server_ops_is_a_phase_and_a_table_names_how_the_server_ran(tmp_path: Path) -> None:
@@ -86,9 +91,9 @@ def test_server_ops_is_a_phase_and_a_table_names_how_the_server_ran(tmp_path: Pa
     assert "server-ops" in phase_table(unconnected, argparse.Namespace())
     out = tmp_path / "BENCHMARKS.md"
 
-    write_phase(out, "server-ops", [Row("x", 1, 2, "per run")], "production search-attribute cache")
+    write_phase(out, "server-ops", [Row("x", 1, 2, "per run")], "search-attribute cache off")
 
-    assert ", production search-attribute cache)" in out.read_text()
+    assert ", search-attribute cache off)" in out.read_text()
 
 
 async def test_start_spec_returns_a_handle_on_the_execution_it_started(

@@ -12,9 +12,12 @@ from pathlib import Path
 import pytest
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
+from contracts import search_attributes as sa
 from contracts.search_attributes import ALL_KEYS
+from starters.server import ServerAddress, dev_server_command, stop, wait_until_up
 from tests.conftest import venv_binary
 
 OVERSEER = venv_binary("overseer")
@@ -96,3 +99,47 @@ async def test_the_embedded_server_starts_with_search_attributes_and_stops(
         process.send_signal(signal.SIGINT)
         code = await asyncio.wait_for(process.wait(), 60)
     assert code == 0
+
+
+async def test_a_database_from_an_older_overseer_gets_the_new_attributes_usable_at_once(
+    tmp_path: Path,
+) -> None:
+    # The older Overseer's database: everything but OverseerSteps.
+    address = ServerAddress("127.0.0.1", free_port())
+    database = tmp_path / ".overseer" / "temporal.db"
+    database.parent.mkdir()
+    older = dev_server_command(address, free_port(), database)
+    flag = older.index(f"{sa.STEPS.name}=Int")
+    del older[flag - 1 : flag + 1]
+    server = subprocess.Popen([*older, "--headless"], stdout=subprocess.DEVNULL)  # noqa: ASYNC220 - wait_until_up takes a Popen
+    try:
+        await wait_until_up(address, server)
+    finally:
+        stop(server)
+
+    process = await asyncio.create_subprocess_exec(
+        OVERSEER,
+        "server",
+        "--ui-port",
+        str(free_port()),
+        env=env_for(address.target),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        await asyncio.wait_for(process.stdout.readline(), 90)  # starting...
+        ready = await asyncio.wait_for(process.stdout.readline(), 90)
+        assert ready.decode().rstrip().endswith(f"; registered {sa.STEPS.name}")
+        # At once, not after the server's search-attribute cache refreshes.
+        client = await Client.connect(address.target)
+        started = await client.start_workflow(
+            "NoSuchWorkflow",
+            id=f"steps-{free_port()}",
+            task_queue="nobody-polls",
+            search_attributes=TypedSearchAttributes([SearchAttributePair(sa.STEPS, 1)]),
+        )
+        await started.terminate()
+    finally:
+        process.send_signal(signal.SIGINT)
+        await asyncio.wait_for(process.wait(), 60)

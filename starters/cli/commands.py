@@ -49,7 +49,10 @@ async def cmd_server(args: argparse.Namespace) -> int:
     process = launch(address, args.ui_port)
     try:
         await wait_until_up(address, process)
-        print(f"Temporal dev server on {address.target}, Web UI {ui}")
+        # A database an older Overseer made may lack attributes this one sets.
+        added = await ensure_search_attributes(await connect())
+        note = f"; registered {', '.join(added)}" if added else ""
+        print(f"Temporal dev server on {address.target}, Web UI {ui}{note}")
         print("Data: .overseer/temporal.db, log: .overseer/server.log. Ctrl-C stops it.")
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
