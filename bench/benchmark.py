@@ -10,6 +10,7 @@ against one embedded Temporal dev server started for the benchmark.
 
 import argparse
 import asyncio
+import functools
 import os
 import secrets
 import shutil
@@ -151,6 +152,16 @@ WRITE = [
 ]
 
 
+async def in_start_batches(
+    starts: list[Callable[[], Awaitable[WorkflowHandle[Any, Any]]]],
+) -> list[WorkflowHandle[Any, Any]]:
+    """Run the starts START_BATCH at a time; their handles, in order."""
+    handles: list[WorkflowHandle[Any, Any]] = []
+    for chunk in range(0, len(starts), START_BATCH):
+        handles += await asyncio.gather(*(start() for start in starts[chunk : chunk + START_BATCH]))
+    return handles
+
+
 class Bench:
     def __init__(
         self,
@@ -178,28 +189,20 @@ class Bench:
             run_id = f"bench-{uuid.uuid4().hex}"
             return await start_spec(self.client, run_id, run_spec, queue)
 
-        handles: list[WorkflowHandle[Any, Any]] = []
-        for chunk in range(0, len(specs), START_BATCH):
-            handles += await asyncio.gather(*(start(s) for s in specs[chunk : chunk + START_BATCH]))
-        return handles
+        return await in_start_batches([functools.partial(start, s) for s in specs])
 
     async def start_bare(
         self, queue: str, count: int, activities: int, payload: str, wait: bool
     ) -> list[WorkflowHandle[Any, Any]]:
-        handles: list[WorkflowHandle[Any, Any]] = []
-        for chunk in range(0, count, START_BATCH):
-            handles += await asyncio.gather(
-                *(
-                    self.client.start_workflow(
-                        "BareWorkflow",
-                        args=[activities, payload, wait],
-                        id=f"bare-{uuid.uuid4().hex}",
-                        task_queue=queue,
-                    )
-                    for _ in range(min(START_BATCH, count - chunk))
-                )
+        def start() -> Awaitable[WorkflowHandle[Any, Any]]:
+            return self.client.start_workflow(
+                "BareWorkflow",
+                args=[activities, payload, wait],
+                id=f"bare-{uuid.uuid4().hex}",
+                task_queue=queue,
             )
-        return handles
+
+        return await in_start_batches([start] * count)
 
     async def workers_ready(self, workers: list[WorkerProcess], within: float = 60) -> None:
         """Wait until each worker polls its task queue (the server lists it as a poller)."""
@@ -665,9 +668,9 @@ async def history_size(handle: WorkflowHandle[Any, Any]) -> int:
     return int(described.raw_description.workflow_execution_info.history_size_bytes)
 
 
+DEFAULT_COLUMNS = ("Overseer", "bare Temporal")
 # A phase whose rows set other sides against each other than Overseer and bare Temporal
 # (each row's name says which: "A / B").
-DEFAULT_COLUMNS = ("Overseer", "bare Temporal")
 COLUMNS = {"listing": ("A", "B")}
 
 

@@ -10,14 +10,13 @@ listing costs the server and the machine; Overseer against listed bare is what O
 own work costs on top (its worker's code, its payloads, its artifact writes).
 """
 
-import asyncio
 import statistics
 import uuid
 from typing import Any
 
 from temporalio.client import WorkflowHandle
 
-from bench.benchmark import ONE_TOOL, START_BATCH, Bench, Row, spec
+from bench.benchmark import ONE_TOOL, Bench, Row, in_start_batches, spec
 from starters.client.runs import start_listing
 
 LISTED = "listed bare"
@@ -43,10 +42,7 @@ async def start_listed(bench: Bench, queue: str, runs: int) -> list[WorkflowHand
             static_details=listing.details,
         )
 
-    handles: list[WorkflowHandle[Any, Any]] = []
-    for chunk in range(0, runs, START_BATCH):
-        handles += await asyncio.gather(*(start() for _ in range(min(START_BATCH, runs - chunk))))
-    return handles
+    return await in_start_batches([start] * runs)
 
 
 async def listing_cost(bench: Bench, runs: int, rounds: int) -> list[Row]:

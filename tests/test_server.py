@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -135,11 +136,12 @@ async def test_a_database_from_an_older_overseer_gets_the_new_attributes_usable_
         client = await Client.connect(address.target)
         started = await client.start_workflow(
             "NoSuchWorkflow",
-            id=f"steps-{free_port()}",
+            id=f"steps-{uuid.uuid4().hex}",
             task_queue="nobody-polls",
             search_attributes=TypedSearchAttributes([SearchAttributePair(sa.STEPS, 1)]),
         )
         await started.terminate()
     finally:
         process.send_signal(signal.SIGINT)
-        await asyncio.wait_for(process.wait(), 60)
+        code = await asyncio.wait_for(process.wait(), 60)
+    assert code == 0
