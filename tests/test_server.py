@@ -11,10 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from contracts import search_attributes as sa
 from contracts.search_attributes import ALL_KEYS
@@ -33,6 +36,15 @@ def free_port() -> int:
 
 def env_for(address: str) -> dict[str, str]:
     return {**os.environ, "TEMPORAL_ADDRESS": address, "PYTHONUNBUFFERED": "1"}
+
+
+@workflow.defn(sandboxed=False)
+class UpsertsSteps:
+    """Upserts OverseerSteps in its first workflow task, as a run's end does in its last."""
+
+    @workflow.run
+    async def run(self) -> None:
+        workflow.upsert_search_attributes([sa.STEPS.value_set(1)])
 
 
 def test_a_running_server_is_reused(env: WorkflowEnvironment) -> None:
@@ -141,6 +153,22 @@ async def test_a_database_from_an_older_overseer_gets_the_new_attributes_usable_
             search_attributes=TypedSearchAttributes([SearchAttributePair(sa.STEPS, 1)]),
         )
         await started.terminate()
+        # The history service takes it too: an upsert in a workflow task is not refused
+        # (a refusal fails the task, which Temporal retries; a run would recover, slowly).
+        queue = f"upserts-{uuid.uuid4().hex}"
+        async with Worker(
+            client,
+            task_queue=queue,
+            workflows=[UpsertsSteps],
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        ):
+            upserted = await client.start_workflow(
+                UpsertsSteps.run, id=f"upsert-{uuid.uuid4().hex}", task_queue=queue
+            )
+            await asyncio.wait_for(upserted.result(), 60)
+        events = [event.event_type async for event in upserted.fetch_history_events()]
+        assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in events
+        assert EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES in events
     finally:
         process.send_signal(signal.SIGINT)
         code = await asyncio.wait_for(process.wait(), 60)
