@@ -172,15 +172,17 @@ def paired_spread(samples: dict[str, list[tuple[float, float, float]]]) -> str:
     """Each round's own throughput and worker CPU ratios (the two sides of a round ran
     back to back), sorted: how far one round is from the next on this machine."""
     rounds = list(zip(samples["overseer"], samples["bare"], strict=True))
+    throughput, worker = (
+        sorted(overseer[index] / bare[index] for overseer, bare in rounds) for index in (0, 1)
+    )
 
-    def spread(index: int) -> str:
-        ratios = sorted(overseer[index] / bare[index] for overseer, bare in rounds)
+    def shown(ratios: list[float]) -> str:
         return " ".join(f"{ratio:.2f}" for ratio in ratios)
 
     return (
-        f"    each round's ratio, sorted: throughput {spread(0)}; worker CPU {spread(1)}; "
-        f"median {statistics.median(o[0] / b[0] for o, b in rounds):.3f}x, "
-        f"{statistics.median(o[1] / b[1] for o, b in rounds):.3f}x"
+        f"    each round's ratio, sorted: throughput {shown(throughput)}; "
+        f"worker CPU {shown(worker)}; "
+        f"median {statistics.median(throughput):.3f}x, {statistics.median(worker):.3f}x"
     )
 
 

@@ -17,7 +17,7 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import Worker
 
 from contracts import search_attributes as sa
 from contracts.search_attributes import ALL_KEYS
@@ -156,12 +156,7 @@ async def test_a_database_from_an_older_overseer_gets_the_new_attributes_usable_
         # The history service takes it too: an upsert in a workflow task is not refused
         # (a refusal fails the task, which Temporal retries; a run would recover, slowly).
         queue = f"upserts-{uuid.uuid4().hex}"
-        async with Worker(
-            client,
-            task_queue=queue,
-            workflows=[UpsertsSteps],
-            workflow_runner=UnsandboxedWorkflowRunner(),
-        ):
+        async with Worker(client, task_queue=queue, workflows=[UpsertsSteps]):
             upserted = await client.start_workflow(
                 UpsertsSteps.run, id=f"upsert-{uuid.uuid4().hex}", task_queue=queue
             )
