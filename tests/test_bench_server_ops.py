@@ -1,7 +1,10 @@
 """bench/server_ops.py reads the dev server's persistence counters from its /metrics page."""
 
 import argparse
+import asyncio
+import contextlib
 import re
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -15,8 +18,11 @@ from bench.benchmark import (
     ONE_TOOL,
     Bench,
     Row,
+    connect_when_up,
+    free_port,
     phase_table,
     server_command,
+    server_setting,
     spec,
     write_phase,
 )
@@ -86,6 +92,24 @@ def test_the_server_runs_with_its_search_attribute_cache_on_unless_asked(tmp_pat
     assert production[-2:] == dev[-2:] == ["--metrics-port", "9090"]
 
 
+async def test_the_server_keeps_its_sqlite_in_wal_mode_when_asked(tmp_path: Path) -> None:
+    address = ServerAddress("127.0.0.1", free_port())
+    command = server_command(address, tmp_path, free_port(), dev_sa_refresh=False, wal=True)
+    server = await asyncio.create_subprocess_exec(
+        *command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        client = await connect_when_up(address.target)
+        await client.count_workflows()  # up, its store open
+        with contextlib.closing(sqlite3.connect(tmp_path / "t.db")) as database:
+            assert database.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), timeout=30)
+    plain = server_command(address, tmp_path, 9090, dev_sa_refresh=False)
+    assert "--sqlite-pragma" not in plain
+
+
 def test_server_ops_is_a_phase_and_a_table_names_how_the_server_ran(tmp_path: Path) -> None:
     unconnected = Bench(cast(Client, None), "", tmp_path, server_pid=0)
     assert "server-ops" in phase_table(unconnected, argparse.Namespace())
@@ -94,6 +118,11 @@ def test_server_ops_is_a_phase_and_a_table_names_how_the_server_ran(tmp_path: Pa
     write_phase(out, "server-ops", [Row("x", 1, 2, "per run")], "search-attribute cache off")
 
     assert ", search-attribute cache off)" in out.read_text()
+    assert (
+        server_setting(True, True)
+        == "search-attribute cache off, as start-dev has it, SQLite in WAL mode"
+    )
+    assert server_setting(False, False) == ""
 
 
 async def test_start_spec_returns_a_handle_on_the_execution_it_started(
