@@ -762,7 +762,7 @@ async def main() -> int:
         action="store_true",
         help="run the server's SQLite in WAL mode (synchronous=normal) instead of start-dev's "
         "rollback journal: the server then waits on the disk far less, and the runs are "
-        "bound by CPU (Overseer's extra CPU shows in throughput, where the disk hid part of it)",
+        "bound by CPU, where Overseer's extra CPU counts for more in throughput",
     )
     args = parser.parse_args()
     if not 1 <= args.runs <= 10_000:
@@ -854,21 +854,17 @@ def server_command(
         address, free_port(), workspace / "t.db", sa_cache=not dev_sa_refresh
     )
     if wal:
-        command += [*WAL_PRAGMAS]
+        command += WAL_PRAGMAS
     return [*command, "--headless", "--metrics-port", str(metrics_port)]
 
 
 def server_setting(dev_sa_refresh: bool, wal: bool) -> str:
     """How the server ran, for a table's heading, when not as `overseer server` runs it."""
-    return ", ".join(
-        filter(
-            None,
-            [
-                "search-attribute cache off, as start-dev has it" if dev_sa_refresh else "",
-                "SQLite in WAL mode" if wal else "",
-            ],
-        )
-    )
+    settings = {
+        "search-attribute cache off, as start-dev has it": dev_sa_refresh,
+        "SQLite in WAL mode": wal,
+    }
+    return ", ".join(setting for setting, on in settings.items() if on)
 
 
 async def connect_when_up(target: str, within: float = 60) -> Client:
